@@ -1,0 +1,80 @@
+package ck
+
+// Go forms of the mechanism parameter structures that carry pointers in C.
+// cmodule builds them from the caller's memory; mech consumes them.
+
+// GCMParams is CK_GCM_PARAMS.
+type GCMParams struct {
+	IV      []byte
+	IVBits  ULong
+	AAD     []byte
+	TagBits ULong
+}
+
+// CCMParams is CK_CCM_PARAMS.
+type CCMParams struct {
+	DataLen ULong
+	Nonce   []byte
+	AAD     []byte
+	MACLen  ULong
+}
+
+// AESCTRParams is CK_AES_CTR_PARAMS.
+type AESCTRParams struct {
+	CounterBits ULong
+	CB          [16]byte
+}
+
+// RSAPKCSPSSParams is CK_RSA_PKCS_PSS_PARAMS.
+type RSAPKCSPSSParams struct {
+	Hash    MechanismType
+	MGF     MGF
+	SaltLen ULong
+}
+
+// RSAPKCSOAEPParams is CK_RSA_PKCS_OAEP_PARAMS; Source is CKZ_DATA_SPECIFIED
+// with the label in SourceData, or zero for no label.
+type RSAPKCSOAEPParams struct {
+	Hash       MechanismType
+	MGF        MGF
+	Source     ULong
+	SourceData []byte
+}
+
+// ECDH1DeriveParams is CK_ECDH1_DERIVE_PARAMS.
+type ECDH1DeriveParams struct {
+	KDF        KDF
+	SharedData []byte
+	PublicData []byte
+}
+
+// GCMMessageParams is CK_GCM_MESSAGE_PARAMS (PKCS#11 3.0 message-based AEAD).
+type GCMMessageParams struct {
+	IV          []byte
+	IVFixedBits ULong
+	IVGenerator GeneratorFunc
+	Tag         []byte
+	TagBits     ULong
+}
+
+// EDDSAParams is CK_EDDSA_PARAMS.
+type EDDSAParams struct {
+	PHFlag      bool
+	ContextData []byte
+}
+
+// KeyDerivationStringData is CK_KEY_DERIVATION_STRING_DATA.
+type KeyDerivationStringData struct {
+	Data []byte
+}
+
+// HKDFParams is CK_HKDF_PARAMS.
+type HKDFParams struct {
+	Extract  bool
+	Expand   bool
+	PRFHash  MechanismType
+	SaltType ULong
+	Salt     []byte
+	SaltKey  ObjectHandle
+	Info     []byte
+}
