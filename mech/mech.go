@@ -1,0 +1,108 @@
+// Package mech holds kagi's cryptographic mechanisms: pure functions over key
+// material and parameters, one file per algorithm family, and one registry
+// table (registry.go) from mechanism type to its info and constructors. It
+// knows nothing of sessions, objects or storage.
+package mech
+
+import (
+	"crypto"
+	"io"
+
+	"github.com/kagi-hsm/kagi/token/ck"
+)
+
+// Attrs is read access to an object's attributes (a template or a stored
+// object); token's objects and templates implement it.
+type Attrs interface {
+	Attr(t ck.AttributeType) (value []byte, ok bool)
+}
+
+// Key is unsealed key material in the form the algorithms use. token builds
+// it once per object (KeyFromAttrs) and caches it while the user is logged in.
+type Key struct {
+	Class ck.ObjectClass
+	Type  ck.KeyType
+	// Secret is the CKA_VALUE of a secret key.
+	Secret []byte
+	// Private is *rsa.PrivateKey, *ecdsa.PrivateKey or ed25519.PrivateKey.
+	Private crypto.PrivateKey
+	// Public is *rsa.PublicKey, *ecdsa.PublicKey or ed25519.PublicKey; set
+	// for public keys and, derived, for private keys.
+	Public crypto.PublicKey
+
+	// cache holds per-key precomputation (an AES block cipher, a GCM AEAD)
+	// built on first use; safe for concurrent use.
+	cache keyCache
+}
+
+// SignOp is one signing (or MAC) operation. Sign is the single-part call;
+// Update/Final the multi-part one. A mechanism without multi-part support
+// returns ck.CKR_FUNCTION_NOT_SUPPORTED... from Update (token checks the
+// registry flags first, so this is a backstop).
+type SignOp interface {
+	// SigLen is the exact length of the signature Sign/Final will return.
+	SigLen() int
+	Sign(data []byte) ([]byte, error)
+	Update(part []byte) error
+	Final() ([]byte, error)
+}
+
+// VerifyOp is one verification; a bad signature is ck.CKR_SIGNATURE_INVALID,
+// a signature of the wrong length ck.CKR_SIGNATURE_LEN_RANGE.
+type VerifyOp interface {
+	Verify(data, sig []byte) error
+	Update(part []byte) error
+	Final(sig []byte) error
+}
+
+// CipherOp is one encryption or decryption.
+type CipherOp interface {
+	// OutLen is an upper bound of the output of One for an input of n bytes
+	// (exact where the mechanism allows), used for length queries.
+	OutLen(n int) int
+	// One is the single-part operation.
+	One(in []byte) ([]byte, error)
+	// Update and Final are the multi-part operation (issue 4 completes them).
+	Update(in []byte) ([]byte, error)
+	Final() ([]byte, error)
+}
+
+// DigestOp is one message digest.
+type DigestOp interface {
+	Size() int
+	Update(p []byte)
+	Sum() []byte
+}
+
+// Spec describes one mechanism: what C_GetMechanismInfo reports, which key
+// types it takes, and the constructors for the functions it supports. A nil
+// constructor means the function is not supported.
+type Spec struct {
+	Type     ck.MechanismType
+	Info     ck.MechanismInfo
+	KeyTypes []ck.KeyType
+	// Name is the mechanism's name in the specification, "CKM_AES_GCM".
+	Name string
+	// SinglePart is set for mechanisms whose sign/verify (or
+	// encrypt/decrypt) is single-part only (CKM_RSA_PKCS, CKM_ECDSA):
+	// C_SignUpdate and friends are CKR_FUNCTION_NOT_SUPPORTED (the op's
+	// Update says so too, as a backstop).
+	SinglePart bool
+
+	Sign    func(k *Key, param any) (SignOp, error)
+	Verify  func(k *Key, param any) (VerifyOp, error)
+	Encrypt func(k *Key, param any) (CipherOp, error)
+	Decrypt func(k *Key, param any) (CipherOp, error)
+	Digest  func(param any) (DigestOp, error)
+
+	// GenerateKey makes a secret key from the template t; it returns the
+	// attributes it computes (CKA_VALUE, CKA_VALUE_LEN, CKA_KEY_TYPE,
+	// CKA_CHECK_VALUE where defined; a zero-length CKA_CHECK_VALUE in t
+	// asks for an empty one). rnd is the token's DRBG.
+	GenerateKey func(rnd io.Reader, t Attrs) ([]ck.Attribute, error)
+	// GenerateKeyPair makes a key pair from the public and private
+	// templates and returns the attributes it computes for each
+	// (CKA_KEY_TYPE, the key components, CKA_PUBLIC_KEY_INFO; see
+	// generateRSA and generateEC).
+	GenerateKeyPair func(rnd io.Reader, pub, priv Attrs) (pubAttrs, privAttrs []ck.Attribute, err error)
+}
