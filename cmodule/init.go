@@ -1,0 +1,131 @@
+package main
+
+/*
+#include "pkcs11.h"
+*/
+import "C"
+
+import (
+	"os"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/kagi-hsm/kagi/token"
+	"github.com/kagi-hsm/kagi/token/ck"
+)
+
+// lib is the library between C_Initialize and C_Finalize; nil otherwise.
+var lib atomic.Pointer[token.Library]
+
+// lifecycle serialises C_Initialize and C_Finalize with each other (not with
+// the other calls, which only load lib).
+var lifecycle sync.Mutex
+
+// library returns the initialised library or CKR_CRYPTOKI_NOT_INITIALIZED.
+func library() (*token.Library, C.CK_RV) {
+	l := lib.Load()
+	if l == nil {
+		return nil, rvNotInitialized
+	}
+	return l, rvOK
+}
+
+//export kagiGo_Initialize
+func kagiGo_Initialize(pInitArgs C.CK_VOID_PTR) (r C.CK_RV) {
+	defer guard(&r)
+	lifecycle.Lock()
+	defer lifecycle.Unlock()
+	// As SoftHSMv2: a second call is reported before the arguments are read.
+	if lib.Load() != nil {
+		return rv(ck.CKR_CRYPTOKI_ALREADY_INITIALIZED)
+	}
+	if pInitArgs != nil {
+		if r := initArgs((*C.CK_C_INITIALIZE_ARGS)(pInitArgs)); r != rvOK {
+			return r
+		}
+	}
+	cfg, err := token.ConfigFromEnv()
+	if err != nil {
+		initFailed(err)
+		return rvErr(err)
+	}
+	l, err := token.New(cfg)
+	if err != nil {
+		initFailed(err)
+		return rvErr(err)
+	}
+	lib.Store(l)
+	return rvOK
+}
+
+// initArgs checks CK_C_INITIALIZE_ARGS (section 5.4, C_Initialize). kagi
+// always uses its own OS-level locking, so either set of locking callbacks
+// is accepted and never called.
+func initArgs(a *C.CK_C_INITIALIZE_ARGS) C.CK_RV {
+	if a.pReserved != nil {
+		return rvArgumentsBad
+	}
+	set := 0
+	for _, f := range [...]unsafe.Pointer{
+		unsafe.Pointer(a.CreateMutex), unsafe.Pointer(a.DestroyMutex),
+		unsafe.Pointer(a.LockMutex), unsafe.Pointer(a.UnlockMutex),
+	} {
+		if f != nil {
+			set++
+		}
+	}
+	if set != 0 && set != 4 {
+		return rvArgumentsBad
+	}
+	// The Go runtime creates OS threads; a caller that forbids it cannot
+	// use kagi.
+	if ck.Flags(a.flags)&ck.CKF_LIBRARY_CANT_CREATE_OS_THREADS != 0 {
+		return rv(ck.CKR_NEED_TO_CREATE_THREADS)
+	}
+	return rvOK
+}
+
+// initFailed says on stderr why C_Initialize failed: the caller only sees
+// a code, and the reason (a locked or corrupt database, a bad KAGI_CONF) is
+// what the user needs.
+func initFailed(err error) {
+	os.Stderr.WriteString("kagi: C_Initialize failed: " + err.Error() + "\n")
+}
+
+//export kagiGo_Finalize
+func kagiGo_Finalize(pReserved C.CK_VOID_PTR) (r C.CK_RV) {
+	defer guard(&r)
+	lifecycle.Lock()
+	defer lifecycle.Unlock()
+	l := lib.Load()
+	if l == nil {
+		return rvNotInitialized
+	}
+	if pReserved != nil {
+		return rvArgumentsBad
+	}
+	// Calls that already loaded l finish on it; new calls see
+	// CKR_CRYPTOKI_NOT_INITIALIZED. (Section 5.4: the application must not
+	// call C_Finalize while other threads are still in the library.)
+	lib.Store(nil)
+	return rvErr(l.Finalize())
+}
+
+//export kagiGo_GetInfo
+func kagiGo_GetInfo(pInfo C.CK_INFO_PTR) (r C.CK_RV) {
+	defer guard(&r)
+	if _, r := library(); r != rvOK {
+		return r
+	}
+	if pInfo == nil {
+		return rvArgumentsBad
+	}
+	*pInfo = C.CK_INFO{
+		cryptokiVersion: C.CK_VERSION{major: 3, minor: 0},
+		libraryVersion:  version(token.LibraryVersion),
+	}
+	pad(pInfo.manufacturerID[:], token.ManufacturerID)
+	pad(pInfo.libraryDescription[:], token.LibraryDescription)
+	return rvOK
+}

@@ -1,0 +1,270 @@
+package main
+
+/*
+#include "pkcs11.h"
+*/
+import "C"
+
+import (
+	"unsafe"
+
+	"github.com/kagi-hsm/kagi/token/ck"
+)
+
+// paramDecoder turns a mechanism parameter block (pParameter, ulParameterLen,
+// pParameter not NULL) into its Go form (token/ck/params.go).
+type paramDecoder func(p unsafe.Pointer, n C.CK_ULONG) (any, C.CK_RV)
+
+// mechParams says which mechanisms take a structure as parameter, and how to
+// read it. A mechanism not listed gets its parameter as a copied []byte (an
+// IV, a counter block, a salt); the mechanism code checks it.
+var mechParams = map[ck.MechanismType]paramDecoder{
+	ck.CKM_AES_GCM: gcmParams,
+	ck.CKM_AES_CCM: ccmParams,
+	ck.CKM_AES_CTR: aesCTRParams,
+
+	ck.CKM_RSA_PKCS_PSS:          pssParams,
+	ck.CKM_SHA1_RSA_PKCS_PSS:     pssParams,
+	ck.CKM_SHA224_RSA_PKCS_PSS:   pssParams,
+	ck.CKM_SHA256_RSA_PKCS_PSS:   pssParams,
+	ck.CKM_SHA384_RSA_PKCS_PSS:   pssParams,
+	ck.CKM_SHA512_RSA_PKCS_PSS:   pssParams,
+	ck.CKM_SHA3_224_RSA_PKCS_PSS: pssParams,
+	ck.CKM_SHA3_256_RSA_PKCS_PSS: pssParams,
+	ck.CKM_SHA3_384_RSA_PKCS_PSS: pssParams,
+	ck.CKM_SHA3_512_RSA_PKCS_PSS: pssParams,
+	ck.CKM_RSA_PKCS_OAEP:         oaepParams,
+
+	ck.CKM_ECDH1_DERIVE:          ecdh1Params,
+	ck.CKM_ECDH1_COFACTOR_DERIVE: ecdh1Params,
+	ck.CKM_EDDSA:                 eddsaParams,
+
+	ck.CKM_CONCATENATE_BASE_AND_DATA: stringDataParams,
+	ck.CKM_CONCATENATE_DATA_AND_BASE: stringDataParams,
+	ck.CKM_XOR_BASE_AND_DATA:         stringDataParams,
+	ck.CKM_AES_ECB_ENCRYPT_DATA:      stringDataParams,
+	ck.CKM_DES_ECB_ENCRYPT_DATA:      stringDataParams,
+	ck.CKM_DES3_ECB_ENCRYPT_DATA:     stringDataParams,
+
+	ck.CKM_HKDF_DERIVE: hkdfParams,
+	ck.CKM_HKDF_DATA:   hkdfParams,
+}
+
+// messageParams is the same for the per-message parameter of the message
+// API (C_EncryptMessage, C_DecryptMessage and their Begin/Next forms, a
+// later issue). Unlike mechParams these are views, not copies: pIv and pTag
+// may be outputs (a generated IV, the tag of an encryption), and the
+// parameter lives only for the call.
+var messageParams = map[ck.MechanismType]paramDecoder{
+	ck.CKM_AES_GCM: gcmMessageParams,
+}
+
+// mechanism converts a CK_MECHANISM (section 5.8 / CK_MECHANISM). A NULL
+// pParameter is no parameter (Param nil); with a non-zero length it is
+// CKR_ARGUMENTS_BAD, like any NULL buffer with a length.
+func mechanism(p C.CK_MECHANISM_PTR) (ck.Mechanism, C.CK_RV) {
+	if p == nil {
+		return ck.Mechanism{}, rvArgumentsBad
+	}
+	m := ck.Mechanism{Type: ck.MechanismType(p.mechanism)}
+	if p.pParameter == nil {
+		if p.ulParameterLen != 0 {
+			return m, rvArgumentsBad
+		}
+		return m, rvOK // the common case: no lookup, no allocation
+	}
+	if dec := mechParams[m.Type]; dec != nil {
+		param, r := dec(unsafe.Pointer(p.pParameter), p.ulParameterLen)
+		m.Param = param
+		return m, r
+	}
+	if p.ulParameterLen != 0 {
+		b, ok := copyBytes(unsafe.Pointer(p.pParameter), p.ulParameterLen)
+		if !ok {
+			return m, rvArgumentsBad
+		}
+		m.Param = b
+	}
+	return m, rvOK
+}
+
+var rvParamInvalid = C.CK_RV(ck.CKR_MECHANISM_PARAM_INVALID)
+
+// paramStruct returns p as a *T when n is exactly sizeof(T): a structure
+// parameter of another length is CKR_MECHANISM_PARAM_INVALID.
+func paramStruct[T any](p unsafe.Pointer, n C.CK_ULONG) (*T, bool) {
+	var zero T
+	if n != C.CK_ULONG(unsafe.Sizeof(zero)) {
+		return nil, false
+	}
+	return (*T)(p), true
+}
+
+// paramBytes copies a buffer a parameter structure points to; NULL with a
+// length is CKR_MECHANISM_PARAM_INVALID (it is inside the parameter).
+func paramBytes(p *C.CK_BYTE, n C.CK_ULONG, ok *bool) []byte {
+	b, good := copyBytes(unsafe.Pointer(p), n)
+	if !good {
+		*ok = false
+	}
+	return b
+}
+
+func gcmParams(p unsafe.Pointer, n C.CK_ULONG) (any, C.CK_RV) {
+	c, ok := paramStruct[C.CK_GCM_PARAMS](p, n)
+	if !ok {
+		return nil, rvParamInvalid
+	}
+	g := ck.GCMParams{
+		IV:      paramBytes(c.pIv, c.ulIvLen, &ok),
+		IVBits:  ck.ULong(c.ulIvBits),
+		AAD:     paramBytes(c.pAAD, c.ulAADLen, &ok),
+		TagBits: ck.ULong(c.ulTagBits),
+	}
+	if !ok {
+		return nil, rvParamInvalid
+	}
+	return g, rvOK
+}
+
+func ccmParams(p unsafe.Pointer, n C.CK_ULONG) (any, C.CK_RV) {
+	c, ok := paramStruct[C.CK_CCM_PARAMS](p, n)
+	if !ok {
+		return nil, rvParamInvalid
+	}
+	g := ck.CCMParams{
+		DataLen: ck.ULong(c.ulDataLen),
+		Nonce:   paramBytes(c.pNonce, c.ulNonceLen, &ok),
+		AAD:     paramBytes(c.pAAD, c.ulAADLen, &ok),
+		MACLen:  ck.ULong(c.ulMACLen),
+	}
+	if !ok {
+		return nil, rvParamInvalid
+	}
+	return g, rvOK
+}
+
+func aesCTRParams(p unsafe.Pointer, n C.CK_ULONG) (any, C.CK_RV) {
+	c, ok := paramStruct[C.CK_AES_CTR_PARAMS](p, n)
+	if !ok {
+		return nil, rvParamInvalid
+	}
+	g := ck.AESCTRParams{CounterBits: ck.ULong(c.ulCounterBits)}
+	for i := range g.CB {
+		g.CB[i] = byte(c.cb[i])
+	}
+	return g, rvOK
+}
+
+func pssParams(p unsafe.Pointer, n C.CK_ULONG) (any, C.CK_RV) {
+	c, ok := paramStruct[C.CK_RSA_PKCS_PSS_PARAMS](p, n)
+	if !ok {
+		return nil, rvParamInvalid
+	}
+	return ck.RSAPKCSPSSParams{
+		Hash:    ck.MechanismType(c.hashAlg),
+		MGF:     ck.MGF(c.mgf),
+		SaltLen: ck.ULong(c.sLen),
+	}, rvOK
+}
+
+func oaepParams(p unsafe.Pointer, n C.CK_ULONG) (any, C.CK_RV) {
+	c, ok := paramStruct[C.CK_RSA_PKCS_OAEP_PARAMS](p, n)
+	if !ok {
+		return nil, rvParamInvalid
+	}
+	g := ck.RSAPKCSOAEPParams{
+		Hash:       ck.MechanismType(c.hashAlg),
+		MGF:        ck.MGF(c.mgf),
+		Source:     ck.ULong(c.source),
+		SourceData: paramBytes((*C.CK_BYTE)(c.pSourceData), c.ulSourceDataLen, &ok),
+	}
+	if !ok {
+		return nil, rvParamInvalid
+	}
+	return g, rvOK
+}
+
+func ecdh1Params(p unsafe.Pointer, n C.CK_ULONG) (any, C.CK_RV) {
+	c, ok := paramStruct[C.CK_ECDH1_DERIVE_PARAMS](p, n)
+	if !ok {
+		return nil, rvParamInvalid
+	}
+	g := ck.ECDH1DeriveParams{
+		KDF:        ck.KDF(c.kdf),
+		SharedData: paramBytes(c.pSharedData, c.ulSharedDataLen, &ok),
+		PublicData: paramBytes(c.pPublicData, c.ulPublicDataLen, &ok),
+	}
+	if !ok {
+		return nil, rvParamInvalid
+	}
+	return g, rvOK
+}
+
+func eddsaParams(p unsafe.Pointer, n C.CK_ULONG) (any, C.CK_RV) {
+	c, ok := paramStruct[C.CK_EDDSA_PARAMS](p, n)
+	if !ok {
+		return nil, rvParamInvalid
+	}
+	g := ck.EDDSAParams{
+		PHFlag:      c.phFlag != 0,
+		ContextData: paramBytes(c.pContextData, c.ulContextDataLen, &ok),
+	}
+	if !ok {
+		return nil, rvParamInvalid
+	}
+	return g, rvOK
+}
+
+func stringDataParams(p unsafe.Pointer, n C.CK_ULONG) (any, C.CK_RV) {
+	c, ok := paramStruct[C.CK_KEY_DERIVATION_STRING_DATA](p, n)
+	if !ok {
+		return nil, rvParamInvalid
+	}
+	g := ck.KeyDerivationStringData{Data: paramBytes(c.pData, c.ulLen, &ok)}
+	if !ok {
+		return nil, rvParamInvalid
+	}
+	return g, rvOK
+}
+
+func hkdfParams(p unsafe.Pointer, n C.CK_ULONG) (any, C.CK_RV) {
+	c, ok := paramStruct[C.CK_HKDF_PARAMS](p, n)
+	if !ok {
+		return nil, rvParamInvalid
+	}
+	g := ck.HKDFParams{
+		Extract:  c.bExtract != 0,
+		Expand:   c.bExpand != 0,
+		PRFHash:  ck.MechanismType(c.prfHashMechanism),
+		SaltType: ck.ULong(c.ulSaltType),
+		Salt:     paramBytes(c.pSalt, c.ulSaltLen, &ok),
+		SaltKey:  ck.ObjectHandle(c.hSaltKey),
+		Info:     paramBytes(c.pInfo, c.ulInfoLen, &ok),
+	}
+	if !ok {
+		return nil, rvParamInvalid
+	}
+	return g, rvOK
+}
+
+// gcmMessageParams reads CK_GCM_MESSAGE_PARAMS as views of the caller's
+// memory (see messageParams). The tag is ulTagBits/8 bytes.
+func gcmMessageParams(p unsafe.Pointer, n C.CK_ULONG) (any, C.CK_RV) {
+	c, ok := paramStruct[C.CK_GCM_MESSAGE_PARAMS](p, n)
+	if !ok {
+		return nil, rvParamInvalid
+	}
+	iv, ok1 := inBytes(c.pIv, c.ulIvLen)
+	tag, ok2 := inBytes(c.pTag, (c.ulTagBits+7)/8)
+	if !ok1 || !ok2 {
+		return nil, rvParamInvalid
+	}
+	return ck.GCMMessageParams{
+		IV:          iv,
+		IVFixedBits: ck.ULong(c.ulIvFixedBits),
+		IVGenerator: ck.GeneratorFunc(c.ivGenerator),
+		Tag:         tag,
+		TagBits:     ck.ULong(c.ulTagBits),
+	}, rvOK
+}

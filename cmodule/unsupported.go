@@ -1,0 +1,254 @@
+package main
+
+/*
+#include "pkcs11.h"
+*/
+import "C"
+
+import "unsafe"
+
+// Entry points that exist with their exact signatures but are not built yet:
+// CKR_CRYPTOKI_NOT_INITIALIZED before C_Initialize, CKR_FUNCTION_NOT_SUPPORTED
+// after. A later issue fills them (multi-part encryption, wrapping,
+// derivation, the 3.0 message API, ...); each then moves to the file of its
+// area.
+
+//export kagiGo_GetOperationState
+func kagiGo_GetOperationState(hSession C.CK_SESSION_HANDLE, pOperationState C.CK_BYTE_PTR, pulOperationStateLen C.CK_ULONG_PTR) (r C.CK_RV) {
+	defer guard(&r)
+	return notSupported()
+}
+
+//export kagiGo_SetOperationState
+func kagiGo_SetOperationState(hSession C.CK_SESSION_HANDLE, pOperationState C.CK_BYTE_PTR, ulOperationStateLen C.CK_ULONG, hEncryptionKey C.CK_OBJECT_HANDLE, hAuthenticationKey C.CK_OBJECT_HANDLE) (r C.CK_RV) {
+	defer guard(&r)
+	return notSupported()
+}
+
+//export kagiGo_EncryptUpdate
+func kagiGo_EncryptUpdate(hSession C.CK_SESSION_HANDLE, pPart C.CK_BYTE_PTR, ulPartLen C.CK_ULONG, pEncryptedPart C.CK_BYTE_PTR, pulEncryptedPartLen C.CK_ULONG_PTR) (r C.CK_RV) {
+	defer guard(&r)
+	return notSupported()
+}
+
+//export kagiGo_EncryptFinal
+func kagiGo_EncryptFinal(hSession C.CK_SESSION_HANDLE, pLastEncryptedPart C.CK_BYTE_PTR, pulLastEncryptedPartLen C.CK_ULONG_PTR) (r C.CK_RV) {
+	defer guard(&r)
+	return notSupported()
+}
+
+//export kagiGo_DecryptUpdate
+func kagiGo_DecryptUpdate(hSession C.CK_SESSION_HANDLE, pEncryptedPart C.CK_BYTE_PTR, ulEncryptedPartLen C.CK_ULONG, pPart C.CK_BYTE_PTR, pulPartLen C.CK_ULONG_PTR) (r C.CK_RV) {
+	defer guard(&r)
+	return notSupported()
+}
+
+//export kagiGo_DecryptFinal
+func kagiGo_DecryptFinal(hSession C.CK_SESSION_HANDLE, pLastPart C.CK_BYTE_PTR, pulLastPartLen C.CK_ULONG_PTR) (r C.CK_RV) {
+	defer guard(&r)
+	return notSupported()
+}
+
+//export kagiGo_DigestKey
+func kagiGo_DigestKey(hSession C.CK_SESSION_HANDLE, hKey C.CK_OBJECT_HANDLE) (r C.CK_RV) {
+	defer guard(&r)
+	return notSupported()
+}
+
+//export kagiGo_SignRecoverInit
+func kagiGo_SignRecoverInit(hSession C.CK_SESSION_HANDLE, pMechanism C.CK_MECHANISM_PTR, hKey C.CK_OBJECT_HANDLE) (r C.CK_RV) {
+	defer guard(&r)
+	return notSupported()
+}
+
+//export kagiGo_SignRecover
+func kagiGo_SignRecover(hSession C.CK_SESSION_HANDLE, pData C.CK_BYTE_PTR, ulDataLen C.CK_ULONG, pSignature C.CK_BYTE_PTR, pulSignatureLen C.CK_ULONG_PTR) (r C.CK_RV) {
+	defer guard(&r)
+	return notSupported()
+}
+
+//export kagiGo_VerifyRecoverInit
+func kagiGo_VerifyRecoverInit(hSession C.CK_SESSION_HANDLE, pMechanism C.CK_MECHANISM_PTR, hKey C.CK_OBJECT_HANDLE) (r C.CK_RV) {
+	defer guard(&r)
+	return notSupported()
+}
+
+//export kagiGo_VerifyRecover
+func kagiGo_VerifyRecover(hSession C.CK_SESSION_HANDLE, pSignature C.CK_BYTE_PTR, ulSignatureLen C.CK_ULONG, pData C.CK_BYTE_PTR, pulDataLen C.CK_ULONG_PTR) (r C.CK_RV) {
+	defer guard(&r)
+	return notSupported()
+}
+
+//export kagiGo_DigestEncryptUpdate
+func kagiGo_DigestEncryptUpdate(hSession C.CK_SESSION_HANDLE, pPart C.CK_BYTE_PTR, ulPartLen C.CK_ULONG, pEncryptedPart C.CK_BYTE_PTR, pulEncryptedPartLen C.CK_ULONG_PTR) (r C.CK_RV) {
+	defer guard(&r)
+	return notSupported()
+}
+
+//export kagiGo_DecryptDigestUpdate
+func kagiGo_DecryptDigestUpdate(hSession C.CK_SESSION_HANDLE, pEncryptedPart C.CK_BYTE_PTR, ulEncryptedPartLen C.CK_ULONG, pPart C.CK_BYTE_PTR, pulPartLen C.CK_ULONG_PTR) (r C.CK_RV) {
+	defer guard(&r)
+	return notSupported()
+}
+
+//export kagiGo_SignEncryptUpdate
+func kagiGo_SignEncryptUpdate(hSession C.CK_SESSION_HANDLE, pPart C.CK_BYTE_PTR, ulPartLen C.CK_ULONG, pEncryptedPart C.CK_BYTE_PTR, pulEncryptedPartLen C.CK_ULONG_PTR) (r C.CK_RV) {
+	defer guard(&r)
+	return notSupported()
+}
+
+//export kagiGo_DecryptVerifyUpdate
+func kagiGo_DecryptVerifyUpdate(hSession C.CK_SESSION_HANDLE, pEncryptedPart C.CK_BYTE_PTR, ulEncryptedPartLen C.CK_ULONG, pPart C.CK_BYTE_PTR, pulPartLen C.CK_ULONG_PTR) (r C.CK_RV) {
+	defer guard(&r)
+	return notSupported()
+}
+
+//export kagiGo_WrapKey
+func kagiGo_WrapKey(hSession C.CK_SESSION_HANDLE, pMechanism C.CK_MECHANISM_PTR, hWrappingKey C.CK_OBJECT_HANDLE, hKey C.CK_OBJECT_HANDLE, pWrappedKey C.CK_BYTE_PTR, pulWrappedKeyLen C.CK_ULONG_PTR) (r C.CK_RV) {
+	defer guard(&r)
+	return notSupported()
+}
+
+//export kagiGo_UnwrapKey
+func kagiGo_UnwrapKey(hSession C.CK_SESSION_HANDLE, pMechanism C.CK_MECHANISM_PTR, hUnwrappingKey C.CK_OBJECT_HANDLE, pWrappedKey C.CK_BYTE_PTR, ulWrappedKeyLen C.CK_ULONG, pTemplate C.CK_ATTRIBUTE_PTR, ulAttributeCount C.CK_ULONG, phKey C.CK_OBJECT_HANDLE_PTR) (r C.CK_RV) {
+	defer guard(&r)
+	return notSupported()
+}
+
+//export kagiGo_DeriveKey
+func kagiGo_DeriveKey(hSession C.CK_SESSION_HANDLE, pMechanism C.CK_MECHANISM_PTR, hBaseKey C.CK_OBJECT_HANDLE, pTemplate C.CK_ATTRIBUTE_PTR, ulAttributeCount C.CK_ULONG, phKey C.CK_OBJECT_HANDLE_PTR) (r C.CK_RV) {
+	defer guard(&r)
+	return notSupported()
+}
+
+//export kagiGo_LoginUser
+func kagiGo_LoginUser(hSession C.CK_SESSION_HANDLE, userType C.CK_USER_TYPE, pPin C.CK_UTF8CHAR_PTR, ulPinLen C.CK_ULONG, pUsername C.CK_UTF8CHAR_PTR, ulUsernameLen C.CK_ULONG) (r C.CK_RV) {
+	defer guard(&r)
+	return notSupported()
+}
+
+//export kagiGo_SessionCancel
+func kagiGo_SessionCancel(hSession C.CK_SESSION_HANDLE, flags C.CK_FLAGS) (r C.CK_RV) {
+	defer guard(&r)
+	return notSupported()
+}
+
+//export kagiGo_MessageEncryptInit
+func kagiGo_MessageEncryptInit(hSession C.CK_SESSION_HANDLE, pMechanism C.CK_MECHANISM_PTR, hKey C.CK_OBJECT_HANDLE) (r C.CK_RV) {
+	defer guard(&r)
+	return notSupported()
+}
+
+//export kagiGo_EncryptMessage
+func kagiGo_EncryptMessage(hSession C.CK_SESSION_HANDLE, pParameter unsafe.Pointer, ulParameterLen C.CK_ULONG, pAssociatedData C.CK_BYTE_PTR, ulAssociatedDataLen C.CK_ULONG, pPlaintext C.CK_BYTE_PTR, ulPlaintextLen C.CK_ULONG, pCiphertext C.CK_BYTE_PTR, pulCiphertextLen C.CK_ULONG_PTR) (r C.CK_RV) {
+	defer guard(&r)
+	return notSupported()
+}
+
+//export kagiGo_EncryptMessageBegin
+func kagiGo_EncryptMessageBegin(hSession C.CK_SESSION_HANDLE, pParameter unsafe.Pointer, ulParameterLen C.CK_ULONG, pAssociatedData C.CK_BYTE_PTR, ulAssociatedDataLen C.CK_ULONG) (r C.CK_RV) {
+	defer guard(&r)
+	return notSupported()
+}
+
+//export kagiGo_EncryptMessageNext
+func kagiGo_EncryptMessageNext(hSession C.CK_SESSION_HANDLE, pParameter unsafe.Pointer, ulParameterLen C.CK_ULONG, pPlaintextPart C.CK_BYTE_PTR, ulPlaintextPartLen C.CK_ULONG, pCiphertextPart C.CK_BYTE_PTR, pulCiphertextPartLen C.CK_ULONG_PTR, flags C.CK_FLAGS) (r C.CK_RV) {
+	defer guard(&r)
+	return notSupported()
+}
+
+//export kagiGo_MessageEncryptFinal
+func kagiGo_MessageEncryptFinal(hSession C.CK_SESSION_HANDLE) (r C.CK_RV) {
+	defer guard(&r)
+	return notSupported()
+}
+
+//export kagiGo_MessageDecryptInit
+func kagiGo_MessageDecryptInit(hSession C.CK_SESSION_HANDLE, pMechanism C.CK_MECHANISM_PTR, hKey C.CK_OBJECT_HANDLE) (r C.CK_RV) {
+	defer guard(&r)
+	return notSupported()
+}
+
+//export kagiGo_DecryptMessage
+func kagiGo_DecryptMessage(hSession C.CK_SESSION_HANDLE, pParameter unsafe.Pointer, ulParameterLen C.CK_ULONG, pAssociatedData C.CK_BYTE_PTR, ulAssociatedDataLen C.CK_ULONG, pCiphertext C.CK_BYTE_PTR, ulCiphertextLen C.CK_ULONG, pPlaintext C.CK_BYTE_PTR, pulPlaintextLen C.CK_ULONG_PTR) (r C.CK_RV) {
+	defer guard(&r)
+	return notSupported()
+}
+
+//export kagiGo_DecryptMessageBegin
+func kagiGo_DecryptMessageBegin(hSession C.CK_SESSION_HANDLE, pParameter unsafe.Pointer, ulParameterLen C.CK_ULONG, pAssociatedData C.CK_BYTE_PTR, ulAssociatedDataLen C.CK_ULONG) (r C.CK_RV) {
+	defer guard(&r)
+	return notSupported()
+}
+
+//export kagiGo_DecryptMessageNext
+func kagiGo_DecryptMessageNext(hSession C.CK_SESSION_HANDLE, pParameter unsafe.Pointer, ulParameterLen C.CK_ULONG, pCiphertextPart C.CK_BYTE_PTR, ulCiphertextPartLen C.CK_ULONG, pPlaintextPart C.CK_BYTE_PTR, pulPlaintextPartLen C.CK_ULONG_PTR, flags C.CK_FLAGS) (r C.CK_RV) {
+	defer guard(&r)
+	return notSupported()
+}
+
+//export kagiGo_MessageDecryptFinal
+func kagiGo_MessageDecryptFinal(hSession C.CK_SESSION_HANDLE) (r C.CK_RV) {
+	defer guard(&r)
+	return notSupported()
+}
+
+//export kagiGo_MessageSignInit
+func kagiGo_MessageSignInit(hSession C.CK_SESSION_HANDLE, pMechanism C.CK_MECHANISM_PTR, hKey C.CK_OBJECT_HANDLE) (r C.CK_RV) {
+	defer guard(&r)
+	return notSupported()
+}
+
+//export kagiGo_SignMessage
+func kagiGo_SignMessage(hSession C.CK_SESSION_HANDLE, pParameter unsafe.Pointer, ulParameterLen C.CK_ULONG, pData C.CK_BYTE_PTR, ulDataLen C.CK_ULONG, pSignature C.CK_BYTE_PTR, pulSignatureLen C.CK_ULONG_PTR) (r C.CK_RV) {
+	defer guard(&r)
+	return notSupported()
+}
+
+//export kagiGo_SignMessageBegin
+func kagiGo_SignMessageBegin(hSession C.CK_SESSION_HANDLE, pParameter unsafe.Pointer, ulParameterLen C.CK_ULONG) (r C.CK_RV) {
+	defer guard(&r)
+	return notSupported()
+}
+
+//export kagiGo_SignMessageNext
+func kagiGo_SignMessageNext(hSession C.CK_SESSION_HANDLE, pParameter unsafe.Pointer, ulParameterLen C.CK_ULONG, pData C.CK_BYTE_PTR, ulDataLen C.CK_ULONG, pSignature C.CK_BYTE_PTR, pulSignatureLen C.CK_ULONG_PTR) (r C.CK_RV) {
+	defer guard(&r)
+	return notSupported()
+}
+
+//export kagiGo_MessageSignFinal
+func kagiGo_MessageSignFinal(hSession C.CK_SESSION_HANDLE) (r C.CK_RV) {
+	defer guard(&r)
+	return notSupported()
+}
+
+//export kagiGo_MessageVerifyInit
+func kagiGo_MessageVerifyInit(hSession C.CK_SESSION_HANDLE, pMechanism C.CK_MECHANISM_PTR, hKey C.CK_OBJECT_HANDLE) (r C.CK_RV) {
+	defer guard(&r)
+	return notSupported()
+}
+
+//export kagiGo_VerifyMessage
+func kagiGo_VerifyMessage(hSession C.CK_SESSION_HANDLE, pParameter unsafe.Pointer, ulParameterLen C.CK_ULONG, pData C.CK_BYTE_PTR, ulDataLen C.CK_ULONG, pSignature C.CK_BYTE_PTR, ulSignatureLen C.CK_ULONG) (r C.CK_RV) {
+	defer guard(&r)
+	return notSupported()
+}
+
+//export kagiGo_VerifyMessageBegin
+func kagiGo_VerifyMessageBegin(hSession C.CK_SESSION_HANDLE, pParameter unsafe.Pointer, ulParameterLen C.CK_ULONG) (r C.CK_RV) {
+	defer guard(&r)
+	return notSupported()
+}
+
+//export kagiGo_VerifyMessageNext
+func kagiGo_VerifyMessageNext(hSession C.CK_SESSION_HANDLE, pParameter unsafe.Pointer, ulParameterLen C.CK_ULONG, pData C.CK_BYTE_PTR, ulDataLen C.CK_ULONG, pSignature C.CK_BYTE_PTR, ulSignatureLen C.CK_ULONG) (r C.CK_RV) {
+	defer guard(&r)
+	return notSupported()
+}
+
+//export kagiGo_MessageVerifyFinal
+func kagiGo_MessageVerifyFinal(hSession C.CK_SESSION_HANDLE) (r C.CK_RV) {
+	defer guard(&r)
+	return notSupported()
+}
