@@ -326,7 +326,8 @@ CK_RV KAGI_EXPORT C_GetInfo(CK_INFO_PTR pInfo)
 CK_RV KAGI_EXPORT C_GetSlotList(CK_BBOOL tokenPresent,
 	CK_SLOT_ID_PTR pSlotList, CK_ULONG_PTR pulCount)
 {
-	KAGI_ENTER_GO(KAGI_FN_GetSlotList, kagiGo_GetSlotList(tokenPresent, pSlotList, pulCount));
+	KAGI_ENTER_GO(KAGI_FN_GetSlotList,
+		kagiGo_GetSlotList(tokenPresent, pSlotList, pulCount));
 }
 
 CK_RV KAGI_EXPORT C_GetSlotInfo(CK_SLOT_ID slotID, CK_SLOT_INFO_PTR pInfo)
@@ -342,37 +343,44 @@ CK_RV KAGI_EXPORT C_GetTokenInfo(CK_SLOT_ID slotID, CK_TOKEN_INFO_PTR pInfo)
 CK_RV KAGI_EXPORT C_GetMechanismList(CK_SLOT_ID slotID,
 	CK_MECHANISM_TYPE_PTR pMechanismList, CK_ULONG_PTR pulCount)
 {
-	KAGI_ENTER_GO(KAGI_FN_GetMechanismList, kagiGo_GetMechanismList(slotID, pMechanismList, pulCount));
+	KAGI_ENTER_GO(KAGI_FN_GetMechanismList,
+		kagiGo_GetMechanismList(slotID, pMechanismList, pulCount));
 }
 
 CK_RV KAGI_EXPORT C_GetMechanismInfo(CK_SLOT_ID slotID, CK_MECHANISM_TYPE type,
 	CK_MECHANISM_INFO_PTR pInfo)
 {
-	KAGI_ENTER_GO(KAGI_FN_GetMechanismInfo, kagiGo_GetMechanismInfo(slotID, type, pInfo));
+	KAGI_ENTER_GO(KAGI_FN_GetMechanismInfo,
+		kagiGo_GetMechanismInfo(slotID, type, pInfo));
 }
 
 CK_RV KAGI_EXPORT C_InitToken(CK_SLOT_ID slotID, CK_UTF8CHAR_PTR pPin,
 	CK_ULONG ulPinLen, CK_UTF8CHAR_PTR pLabel)
 {
-	KAGI_ENTER_GO(KAGI_FN_InitToken, kagiGo_InitToken(slotID, pPin, ulPinLen, pLabel));
+	KAGI_ENTER_GO(KAGI_FN_InitToken,
+		kagiGo_InitToken(slotID, pPin, ulPinLen, pLabel));
 }
 
 CK_RV KAGI_EXPORT C_InitPIN(CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pPin,
 	CK_ULONG ulPinLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_InitPIN, kagiGo_InitPIN(hSession, pPin, ulPinLen));
+	KAGI_ENTER_GO(KAGI_FN_InitPIN,
+		kagiGo_InitPIN(hSession, pPin, ulPinLen));
 }
 
 CK_RV KAGI_EXPORT C_SetPIN(CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pOldPin,
 	CK_ULONG ulOldLen, CK_UTF8CHAR_PTR pNewPin, CK_ULONG ulNewLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_SetPIN, kagiGo_SetPIN(hSession, pOldPin, ulOldLen, pNewPin, ulNewLen));
+	KAGI_ENTER_GO(KAGI_FN_SetPIN,
+		kagiGo_SetPIN(hSession, pOldPin, ulOldLen, pNewPin, ulNewLen));
 }
 
 CK_RV KAGI_EXPORT C_OpenSession(CK_SLOT_ID slotID, CK_FLAGS flags,
 	CK_VOID_PTR pApplication, CK_NOTIFY Notify, CK_SESSION_HANDLE_PTR phSession)
 {
-	KAGI_ENTER_GO(KAGI_FN_OpenSession, kagiGo_OpenSession(slotID, flags, pApplication, Notify, phSession));
+	KAGI_ENTER_GO(KAGI_FN_OpenSession,
+		kagiGo_OpenSession(slotID, flags, pApplication, Notify,
+			phSession));
 }
 
 CK_RV KAGI_EXPORT C_CloseSession(CK_SESSION_HANDLE hSession)
@@ -382,32 +390,40 @@ CK_RV KAGI_EXPORT C_CloseSession(CK_SESSION_HANDLE hSession)
 
 CK_RV KAGI_EXPORT C_CloseAllSessions(CK_SLOT_ID slotID)
 {
-	KAGI_ENTER_GO(KAGI_FN_CloseAllSessions, kagiGo_CloseAllSessions(slotID));
+	KAGI_ENTER_GO(KAGI_FN_CloseAllSessions,
+		kagiGo_CloseAllSessions(slotID));
 }
 
 CK_RV KAGI_EXPORT C_GetSessionInfo(CK_SESSION_HANDLE hSession,
 	CK_SESSION_INFO_PTR pInfo)
 {
-	KAGI_ENTER_GO(KAGI_FN_GetSessionInfo, kagiGo_GetSessionInfo(hSession, pInfo));
+	KAGI_ENTER_GO(KAGI_FN_GetSessionInfo,
+		kagiGo_GetSessionInfo(hSession, pInfo));
 }
 
 CK_RV KAGI_EXPORT C_GetOperationState(CK_SESSION_HANDLE hSession,
 	CK_BYTE_PTR pOperationState, CK_ULONG_PTR pulOperationStateLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_GetOperationState, kagiGo_GetOperationState(hSession, pOperationState, pulOperationStateLen));
+	KAGI_ENTER_GO(KAGI_FN_GetOperationState,
+		kagiGo_GetOperationState(hSession, pOperationState,
+			pulOperationStateLen));
 }
 
 CK_RV KAGI_EXPORT C_SetOperationState(CK_SESSION_HANDLE hSession,
 	CK_BYTE_PTR pOperationState, CK_ULONG ulOperationStateLen,
 	CK_OBJECT_HANDLE hEncryptionKey, CK_OBJECT_HANDLE hAuthenticationKey)
 {
-	KAGI_ENTER_GO(KAGI_FN_SetOperationState, kagiGo_SetOperationState(hSession, pOperationState, ulOperationStateLen, hEncryptionKey, hAuthenticationKey));
+	KAGI_ENTER_GO(KAGI_FN_SetOperationState,
+		kagiGo_SetOperationState(hSession, pOperationState,
+			ulOperationStateLen, hEncryptionKey,
+			hAuthenticationKey));
 }
 
 CK_RV KAGI_EXPORT C_Login(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType,
 	CK_UTF8CHAR_PTR pPin, CK_ULONG ulPinLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_Login, kagiGo_Login(hSession, userType, pPin, ulPinLen));
+	KAGI_ENTER_GO(KAGI_FN_Login,
+		kagiGo_Login(hSession, userType, pPin, ulPinLen));
 }
 
 CK_RV KAGI_EXPORT C_Logout(CK_SESSION_HANDLE hSession)
@@ -418,126 +434,156 @@ CK_RV KAGI_EXPORT C_Logout(CK_SESSION_HANDLE hSession)
 CK_RV KAGI_EXPORT C_CreateObject(CK_SESSION_HANDLE hSession,
 	CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount, CK_OBJECT_HANDLE_PTR phObject)
 {
-	KAGI_ENTER_GO(KAGI_FN_CreateObject, kagiGo_CreateObject(hSession, pTemplate, ulCount, phObject));
+	KAGI_ENTER_GO(KAGI_FN_CreateObject,
+		kagiGo_CreateObject(hSession, pTemplate, ulCount, phObject));
 }
 
 CK_RV KAGI_EXPORT C_CopyObject(CK_SESSION_HANDLE hSession,
 	CK_OBJECT_HANDLE hObject, CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount,
 	CK_OBJECT_HANDLE_PTR phNewObject)
 {
-	KAGI_ENTER_GO(KAGI_FN_CopyObject, kagiGo_CopyObject(hSession, hObject, pTemplate, ulCount, phNewObject));
+	KAGI_ENTER_GO(KAGI_FN_CopyObject,
+		kagiGo_CopyObject(hSession, hObject, pTemplate, ulCount,
+			phNewObject));
 }
 
 CK_RV KAGI_EXPORT C_DestroyObject(CK_SESSION_HANDLE hSession,
 	CK_OBJECT_HANDLE hObject)
 {
-	KAGI_ENTER_GO(KAGI_FN_DestroyObject, kagiGo_DestroyObject(hSession, hObject));
+	KAGI_ENTER_GO(KAGI_FN_DestroyObject,
+		kagiGo_DestroyObject(hSession, hObject));
 }
 
 CK_RV KAGI_EXPORT C_GetObjectSize(CK_SESSION_HANDLE hSession,
 	CK_OBJECT_HANDLE hObject, CK_ULONG_PTR pulSize)
 {
-	KAGI_ENTER_GO(KAGI_FN_GetObjectSize, kagiGo_GetObjectSize(hSession, hObject, pulSize));
+	KAGI_ENTER_GO(KAGI_FN_GetObjectSize,
+		kagiGo_GetObjectSize(hSession, hObject, pulSize));
 }
 
 CK_RV KAGI_EXPORT C_GetAttributeValue(CK_SESSION_HANDLE hSession,
 	CK_OBJECT_HANDLE hObject, CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount)
 {
-	KAGI_ENTER_GO(KAGI_FN_GetAttributeValue, kagiGo_GetAttributeValue(hSession, hObject, pTemplate, ulCount));
+	KAGI_ENTER_GO(KAGI_FN_GetAttributeValue,
+		kagiGo_GetAttributeValue(hSession, hObject, pTemplate,
+			ulCount));
 }
 
 CK_RV KAGI_EXPORT C_SetAttributeValue(CK_SESSION_HANDLE hSession,
 	CK_OBJECT_HANDLE hObject, CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount)
 {
-	KAGI_ENTER_GO(KAGI_FN_SetAttributeValue, kagiGo_SetAttributeValue(hSession, hObject, pTemplate, ulCount));
+	KAGI_ENTER_GO(KAGI_FN_SetAttributeValue,
+		kagiGo_SetAttributeValue(hSession, hObject, pTemplate,
+			ulCount));
 }
 
 CK_RV KAGI_EXPORT C_FindObjectsInit(CK_SESSION_HANDLE hSession,
 	CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount)
 {
-	KAGI_ENTER_GO(KAGI_FN_FindObjectsInit, kagiGo_FindObjectsInit(hSession, pTemplate, ulCount));
+	KAGI_ENTER_GO(KAGI_FN_FindObjectsInit,
+		kagiGo_FindObjectsInit(hSession, pTemplate, ulCount));
 }
 
 CK_RV KAGI_EXPORT C_FindObjects(CK_SESSION_HANDLE hSession,
 	CK_OBJECT_HANDLE_PTR phObject, CK_ULONG ulMaxObjectCount,
 	CK_ULONG_PTR pulObjectCount)
 {
-	KAGI_ENTER_GO(KAGI_FN_FindObjects, kagiGo_FindObjects(hSession, phObject, ulMaxObjectCount, pulObjectCount));
+	KAGI_ENTER_GO(KAGI_FN_FindObjects,
+		kagiGo_FindObjects(hSession, phObject, ulMaxObjectCount,
+			pulObjectCount));
 }
 
 CK_RV KAGI_EXPORT C_FindObjectsFinal(CK_SESSION_HANDLE hSession)
 {
-	KAGI_ENTER_GO(KAGI_FN_FindObjectsFinal, kagiGo_FindObjectsFinal(hSession));
+	KAGI_ENTER_GO(KAGI_FN_FindObjectsFinal,
+		kagiGo_FindObjectsFinal(hSession));
 }
 
 CK_RV KAGI_EXPORT C_EncryptInit(CK_SESSION_HANDLE hSession,
 	CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
 {
-	KAGI_ENTER_GO(KAGI_FN_EncryptInit, kagiGo_EncryptInit(hSession, pMechanism, hKey));
+	KAGI_ENTER_GO(KAGI_FN_EncryptInit,
+		kagiGo_EncryptInit(hSession, pMechanism, hKey));
 }
 
 CK_RV KAGI_EXPORT C_Encrypt(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData,
 	CK_ULONG ulDataLen, CK_BYTE_PTR pEncryptedData,
 	CK_ULONG_PTR pulEncryptedDataLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_Encrypt, kagiGo_Encrypt(hSession, pData, ulDataLen, pEncryptedData, pulEncryptedDataLen));
+	KAGI_ENTER_GO(KAGI_FN_Encrypt,
+		kagiGo_Encrypt(hSession, pData, ulDataLen, pEncryptedData,
+			pulEncryptedDataLen));
 }
 
 CK_RV KAGI_EXPORT C_EncryptUpdate(CK_SESSION_HANDLE hSession,
 	CK_BYTE_PTR pPart, CK_ULONG ulPartLen, CK_BYTE_PTR pEncryptedPart,
 	CK_ULONG_PTR pulEncryptedPartLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_EncryptUpdate, kagiGo_EncryptUpdate(hSession, pPart, ulPartLen, pEncryptedPart, pulEncryptedPartLen));
+	KAGI_ENTER_GO(KAGI_FN_EncryptUpdate,
+		kagiGo_EncryptUpdate(hSession, pPart, ulPartLen, pEncryptedPart,
+			pulEncryptedPartLen));
 }
 
 CK_RV KAGI_EXPORT C_EncryptFinal(CK_SESSION_HANDLE hSession,
 	CK_BYTE_PTR pLastEncryptedPart, CK_ULONG_PTR pulLastEncryptedPartLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_EncryptFinal, kagiGo_EncryptFinal(hSession, pLastEncryptedPart, pulLastEncryptedPartLen));
+	KAGI_ENTER_GO(KAGI_FN_EncryptFinal,
+		kagiGo_EncryptFinal(hSession, pLastEncryptedPart,
+			pulLastEncryptedPartLen));
 }
 
 CK_RV KAGI_EXPORT C_DecryptInit(CK_SESSION_HANDLE hSession,
 	CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
 {
-	KAGI_ENTER_GO(KAGI_FN_DecryptInit, kagiGo_DecryptInit(hSession, pMechanism, hKey));
+	KAGI_ENTER_GO(KAGI_FN_DecryptInit,
+		kagiGo_DecryptInit(hSession, pMechanism, hKey));
 }
 
 CK_RV KAGI_EXPORT C_Decrypt(CK_SESSION_HANDLE hSession,
 	CK_BYTE_PTR pEncryptedData, CK_ULONG ulEncryptedDataLen, CK_BYTE_PTR pData,
 	CK_ULONG_PTR pulDataLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_Decrypt, kagiGo_Decrypt(hSession, pEncryptedData, ulEncryptedDataLen, pData, pulDataLen));
+	KAGI_ENTER_GO(KAGI_FN_Decrypt,
+		kagiGo_Decrypt(hSession, pEncryptedData, ulEncryptedDataLen,
+			pData, pulDataLen));
 }
 
 CK_RV KAGI_EXPORT C_DecryptUpdate(CK_SESSION_HANDLE hSession,
 	CK_BYTE_PTR pEncryptedPart, CK_ULONG ulEncryptedPartLen, CK_BYTE_PTR pPart,
 	CK_ULONG_PTR pulPartLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_DecryptUpdate, kagiGo_DecryptUpdate(hSession, pEncryptedPart, ulEncryptedPartLen, pPart, pulPartLen));
+	KAGI_ENTER_GO(KAGI_FN_DecryptUpdate,
+		kagiGo_DecryptUpdate(hSession, pEncryptedPart,
+			ulEncryptedPartLen, pPart, pulPartLen));
 }
 
 CK_RV KAGI_EXPORT C_DecryptFinal(CK_SESSION_HANDLE hSession,
 	CK_BYTE_PTR pLastPart, CK_ULONG_PTR pulLastPartLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_DecryptFinal, kagiGo_DecryptFinal(hSession, pLastPart, pulLastPartLen));
+	KAGI_ENTER_GO(KAGI_FN_DecryptFinal,
+		kagiGo_DecryptFinal(hSession, pLastPart, pulLastPartLen));
 }
 
 CK_RV KAGI_EXPORT C_DigestInit(CK_SESSION_HANDLE hSession,
 	CK_MECHANISM_PTR pMechanism)
 {
-	KAGI_ENTER_GO(KAGI_FN_DigestInit, kagiGo_DigestInit(hSession, pMechanism));
+	KAGI_ENTER_GO(KAGI_FN_DigestInit,
+		kagiGo_DigestInit(hSession, pMechanism));
 }
 
 CK_RV KAGI_EXPORT C_Digest(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData,
 	CK_ULONG ulDataLen, CK_BYTE_PTR pDigest, CK_ULONG_PTR pulDigestLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_Digest, kagiGo_Digest(hSession, pData, ulDataLen, pDigest, pulDigestLen));
+	KAGI_ENTER_GO(KAGI_FN_Digest,
+		kagiGo_Digest(hSession, pData, ulDataLen, pDigest,
+			pulDigestLen));
 }
 
 CK_RV KAGI_EXPORT C_DigestUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart,
 	CK_ULONG ulPartLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_DigestUpdate, kagiGo_DigestUpdate(hSession, pPart, ulPartLen));
+	KAGI_ENTER_GO(KAGI_FN_DigestUpdate,
+		kagiGo_DigestUpdate(hSession, pPart, ulPartLen));
 }
 
 CK_RV KAGI_EXPORT C_DigestKey(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hKey)
@@ -548,115 +594,142 @@ CK_RV KAGI_EXPORT C_DigestKey(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hKey)
 CK_RV KAGI_EXPORT C_DigestFinal(CK_SESSION_HANDLE hSession,
 	CK_BYTE_PTR pDigest, CK_ULONG_PTR pulDigestLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_DigestFinal, kagiGo_DigestFinal(hSession, pDigest, pulDigestLen));
+	KAGI_ENTER_GO(KAGI_FN_DigestFinal,
+		kagiGo_DigestFinal(hSession, pDigest, pulDigestLen));
 }
 
 CK_RV KAGI_EXPORT C_SignInit(CK_SESSION_HANDLE hSession,
 	CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
 {
-	KAGI_ENTER_GO(KAGI_FN_SignInit, kagiGo_SignInit(hSession, pMechanism, hKey));
+	KAGI_ENTER_GO(KAGI_FN_SignInit,
+		kagiGo_SignInit(hSession, pMechanism, hKey));
 }
 
 CK_RV KAGI_EXPORT C_Sign(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData,
 	CK_ULONG ulDataLen, CK_BYTE_PTR pSignature, CK_ULONG_PTR pulSignatureLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_Sign, kagiGo_Sign(hSession, pData, ulDataLen, pSignature, pulSignatureLen));
+	KAGI_ENTER_GO(KAGI_FN_Sign,
+		kagiGo_Sign(hSession, pData, ulDataLen, pSignature,
+			pulSignatureLen));
 }
 
 CK_RV KAGI_EXPORT C_SignUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart,
 	CK_ULONG ulPartLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_SignUpdate, kagiGo_SignUpdate(hSession, pPart, ulPartLen));
+	KAGI_ENTER_GO(KAGI_FN_SignUpdate,
+		kagiGo_SignUpdate(hSession, pPart, ulPartLen));
 }
 
 CK_RV KAGI_EXPORT C_SignFinal(CK_SESSION_HANDLE hSession,
 	CK_BYTE_PTR pSignature, CK_ULONG_PTR pulSignatureLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_SignFinal, kagiGo_SignFinal(hSession, pSignature, pulSignatureLen));
+	KAGI_ENTER_GO(KAGI_FN_SignFinal,
+		kagiGo_SignFinal(hSession, pSignature, pulSignatureLen));
 }
 
 CK_RV KAGI_EXPORT C_SignRecoverInit(CK_SESSION_HANDLE hSession,
 	CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
 {
-	KAGI_ENTER_GO(KAGI_FN_SignRecoverInit, kagiGo_SignRecoverInit(hSession, pMechanism, hKey));
+	KAGI_ENTER_GO(KAGI_FN_SignRecoverInit,
+		kagiGo_SignRecoverInit(hSession, pMechanism, hKey));
 }
 
 CK_RV KAGI_EXPORT C_SignRecover(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData,
 	CK_ULONG ulDataLen, CK_BYTE_PTR pSignature, CK_ULONG_PTR pulSignatureLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_SignRecover, kagiGo_SignRecover(hSession, pData, ulDataLen, pSignature, pulSignatureLen));
+	KAGI_ENTER_GO(KAGI_FN_SignRecover,
+		kagiGo_SignRecover(hSession, pData, ulDataLen, pSignature,
+			pulSignatureLen));
 }
 
 CK_RV KAGI_EXPORT C_VerifyInit(CK_SESSION_HANDLE hSession,
 	CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
 {
-	KAGI_ENTER_GO(KAGI_FN_VerifyInit, kagiGo_VerifyInit(hSession, pMechanism, hKey));
+	KAGI_ENTER_GO(KAGI_FN_VerifyInit,
+		kagiGo_VerifyInit(hSession, pMechanism, hKey));
 }
 
 CK_RV KAGI_EXPORT C_Verify(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData,
 	CK_ULONG ulDataLen, CK_BYTE_PTR pSignature, CK_ULONG ulSignatureLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_Verify, kagiGo_Verify(hSession, pData, ulDataLen, pSignature, ulSignatureLen));
+	KAGI_ENTER_GO(KAGI_FN_Verify,
+		kagiGo_Verify(hSession, pData, ulDataLen, pSignature,
+			ulSignatureLen));
 }
 
 CK_RV KAGI_EXPORT C_VerifyUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart,
 	CK_ULONG ulPartLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_VerifyUpdate, kagiGo_VerifyUpdate(hSession, pPart, ulPartLen));
+	KAGI_ENTER_GO(KAGI_FN_VerifyUpdate,
+		kagiGo_VerifyUpdate(hSession, pPart, ulPartLen));
 }
 
 CK_RV KAGI_EXPORT C_VerifyFinal(CK_SESSION_HANDLE hSession,
 	CK_BYTE_PTR pSignature, CK_ULONG ulSignatureLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_VerifyFinal, kagiGo_VerifyFinal(hSession, pSignature, ulSignatureLen));
+	KAGI_ENTER_GO(KAGI_FN_VerifyFinal,
+		kagiGo_VerifyFinal(hSession, pSignature, ulSignatureLen));
 }
 
 CK_RV KAGI_EXPORT C_VerifyRecoverInit(CK_SESSION_HANDLE hSession,
 	CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
 {
-	KAGI_ENTER_GO(KAGI_FN_VerifyRecoverInit, kagiGo_VerifyRecoverInit(hSession, pMechanism, hKey));
+	KAGI_ENTER_GO(KAGI_FN_VerifyRecoverInit,
+		kagiGo_VerifyRecoverInit(hSession, pMechanism, hKey));
 }
 
 CK_RV KAGI_EXPORT C_VerifyRecover(CK_SESSION_HANDLE hSession,
 	CK_BYTE_PTR pSignature, CK_ULONG ulSignatureLen, CK_BYTE_PTR pData,
 	CK_ULONG_PTR pulDataLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_VerifyRecover, kagiGo_VerifyRecover(hSession, pSignature, ulSignatureLen, pData, pulDataLen));
+	KAGI_ENTER_GO(KAGI_FN_VerifyRecover,
+		kagiGo_VerifyRecover(hSession, pSignature, ulSignatureLen,
+			pData, pulDataLen));
 }
 
 CK_RV KAGI_EXPORT C_DigestEncryptUpdate(CK_SESSION_HANDLE hSession,
 	CK_BYTE_PTR pPart, CK_ULONG ulPartLen, CK_BYTE_PTR pEncryptedPart,
 	CK_ULONG_PTR pulEncryptedPartLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_DigestEncryptUpdate, kagiGo_DigestEncryptUpdate(hSession, pPart, ulPartLen, pEncryptedPart, pulEncryptedPartLen));
+	KAGI_ENTER_GO(KAGI_FN_DigestEncryptUpdate,
+		kagiGo_DigestEncryptUpdate(hSession, pPart, ulPartLen,
+			pEncryptedPart, pulEncryptedPartLen));
 }
 
 CK_RV KAGI_EXPORT C_DecryptDigestUpdate(CK_SESSION_HANDLE hSession,
 	CK_BYTE_PTR pEncryptedPart, CK_ULONG ulEncryptedPartLen, CK_BYTE_PTR pPart,
 	CK_ULONG_PTR pulPartLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_DecryptDigestUpdate, kagiGo_DecryptDigestUpdate(hSession, pEncryptedPart, ulEncryptedPartLen, pPart, pulPartLen));
+	KAGI_ENTER_GO(KAGI_FN_DecryptDigestUpdate,
+		kagiGo_DecryptDigestUpdate(hSession, pEncryptedPart,
+			ulEncryptedPartLen, pPart, pulPartLen));
 }
 
 CK_RV KAGI_EXPORT C_SignEncryptUpdate(CK_SESSION_HANDLE hSession,
 	CK_BYTE_PTR pPart, CK_ULONG ulPartLen, CK_BYTE_PTR pEncryptedPart,
 	CK_ULONG_PTR pulEncryptedPartLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_SignEncryptUpdate, kagiGo_SignEncryptUpdate(hSession, pPart, ulPartLen, pEncryptedPart, pulEncryptedPartLen));
+	KAGI_ENTER_GO(KAGI_FN_SignEncryptUpdate,
+		kagiGo_SignEncryptUpdate(hSession, pPart, ulPartLen,
+			pEncryptedPart, pulEncryptedPartLen));
 }
 
 CK_RV KAGI_EXPORT C_DecryptVerifyUpdate(CK_SESSION_HANDLE hSession,
 	CK_BYTE_PTR pEncryptedPart, CK_ULONG ulEncryptedPartLen, CK_BYTE_PTR pPart,
 	CK_ULONG_PTR pulPartLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_DecryptVerifyUpdate, kagiGo_DecryptVerifyUpdate(hSession, pEncryptedPart, ulEncryptedPartLen, pPart, pulPartLen));
+	KAGI_ENTER_GO(KAGI_FN_DecryptVerifyUpdate,
+		kagiGo_DecryptVerifyUpdate(hSession, pEncryptedPart,
+			ulEncryptedPartLen, pPart, pulPartLen));
 }
 
 CK_RV KAGI_EXPORT C_GenerateKey(CK_SESSION_HANDLE hSession,
 	CK_MECHANISM_PTR pMechanism, CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount,
 	CK_OBJECT_HANDLE_PTR phKey)
 {
-	KAGI_ENTER_GO(KAGI_FN_GenerateKey, kagiGo_GenerateKey(hSession, pMechanism, pTemplate, ulCount, phKey));
+	KAGI_ENTER_GO(KAGI_FN_GenerateKey,
+		kagiGo_GenerateKey(hSession, pMechanism, pTemplate, ulCount,
+			phKey));
 }
 
 CK_RV KAGI_EXPORT C_GenerateKeyPair(CK_SESSION_HANDLE hSession,
@@ -665,14 +738,19 @@ CK_RV KAGI_EXPORT C_GenerateKeyPair(CK_SESSION_HANDLE hSession,
 	CK_ULONG ulPrivateKeyAttributeCount, CK_OBJECT_HANDLE_PTR phPublicKey,
 	CK_OBJECT_HANDLE_PTR phPrivateKey)
 {
-	KAGI_ENTER_GO(KAGI_FN_GenerateKeyPair, kagiGo_GenerateKeyPair(hSession, pMechanism, pPublicKeyTemplate, ulPublicKeyAttributeCount, pPrivateKeyTemplate, ulPrivateKeyAttributeCount, phPublicKey, phPrivateKey));
+	KAGI_ENTER_GO(KAGI_FN_GenerateKeyPair,
+		kagiGo_GenerateKeyPair(hSession, pMechanism, pPublicKeyTemplate,
+			ulPublicKeyAttributeCount, pPrivateKeyTemplate,
+			ulPrivateKeyAttributeCount, phPublicKey, phPrivateKey));
 }
 
 CK_RV KAGI_EXPORT C_WrapKey(CK_SESSION_HANDLE hSession,
 	CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hWrappingKey,
 	CK_OBJECT_HANDLE hKey, CK_BYTE_PTR pWrappedKey, CK_ULONG_PTR pulWrappedKeyLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_WrapKey, kagiGo_WrapKey(hSession, pMechanism, hWrappingKey, hKey, pWrappedKey, pulWrappedKeyLen));
+	KAGI_ENTER_GO(KAGI_FN_WrapKey,
+		kagiGo_WrapKey(hSession, pMechanism, hWrappingKey, hKey,
+			pWrappedKey, pulWrappedKeyLen));
 }
 
 CK_RV KAGI_EXPORT C_UnwrapKey(CK_SESSION_HANDLE hSession,
@@ -680,7 +758,10 @@ CK_RV KAGI_EXPORT C_UnwrapKey(CK_SESSION_HANDLE hSession,
 	CK_BYTE_PTR pWrappedKey, CK_ULONG ulWrappedKeyLen, CK_ATTRIBUTE_PTR pTemplate,
 	CK_ULONG ulAttributeCount, CK_OBJECT_HANDLE_PTR phKey)
 {
-	KAGI_ENTER_GO(KAGI_FN_UnwrapKey, kagiGo_UnwrapKey(hSession, pMechanism, hUnwrappingKey, pWrappedKey, ulWrappedKeyLen, pTemplate, ulAttributeCount, phKey));
+	KAGI_ENTER_GO(KAGI_FN_UnwrapKey,
+		kagiGo_UnwrapKey(hSession, pMechanism, hUnwrappingKey,
+			pWrappedKey, ulWrappedKeyLen, pTemplate,
+			ulAttributeCount, phKey));
 }
 
 CK_RV KAGI_EXPORT C_DeriveKey(CK_SESSION_HANDLE hSession,
@@ -688,24 +769,29 @@ CK_RV KAGI_EXPORT C_DeriveKey(CK_SESSION_HANDLE hSession,
 	CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulAttributeCount,
 	CK_OBJECT_HANDLE_PTR phKey)
 {
-	KAGI_ENTER_GO(KAGI_FN_DeriveKey, kagiGo_DeriveKey(hSession, pMechanism, hBaseKey, pTemplate, ulAttributeCount, phKey));
+	KAGI_ENTER_GO(KAGI_FN_DeriveKey,
+		kagiGo_DeriveKey(hSession, pMechanism, hBaseKey, pTemplate,
+			ulAttributeCount, phKey));
 }
 
 CK_RV KAGI_EXPORT C_SeedRandom(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSeed,
 	CK_ULONG ulSeedLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_SeedRandom, kagiGo_SeedRandom(hSession, pSeed, ulSeedLen));
+	KAGI_ENTER_GO(KAGI_FN_SeedRandom,
+		kagiGo_SeedRandom(hSession, pSeed, ulSeedLen));
 }
 
 CK_RV KAGI_EXPORT C_GenerateRandom(CK_SESSION_HANDLE hSession,
 	CK_BYTE_PTR RandomData, CK_ULONG ulRandomLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_GenerateRandom, kagiGo_GenerateRandom(hSession, RandomData, ulRandomLen));
+	KAGI_ENTER_GO(KAGI_FN_GenerateRandom,
+		kagiGo_GenerateRandom(hSession, RandomData, ulRandomLen));
 }
 
 CK_RV KAGI_EXPORT C_GetFunctionStatus(CK_SESSION_HANDLE hSession)
 {
-	KAGI_ENTER_GO(KAGI_FN_GetFunctionStatus, kagiGo_GetFunctionStatus(hSession));
+	KAGI_ENTER_GO(KAGI_FN_GetFunctionStatus,
+		kagiGo_GetFunctionStatus(hSession));
 }
 
 CK_RV KAGI_EXPORT C_CancelFunction(CK_SESSION_HANDLE hSession)
@@ -716,25 +802,30 @@ CK_RV KAGI_EXPORT C_CancelFunction(CK_SESSION_HANDLE hSession)
 CK_RV KAGI_EXPORT C_WaitForSlotEvent(CK_FLAGS flags, CK_SLOT_ID_PTR pSlot,
 	CK_VOID_PTR pReserved)
 {
-	KAGI_ENTER_GO(KAGI_FN_WaitForSlotEvent, kagiGo_WaitForSlotEvent(flags, pSlot, pReserved));
+	KAGI_ENTER_GO(KAGI_FN_WaitForSlotEvent,
+		kagiGo_WaitForSlotEvent(flags, pSlot, pReserved));
 }
 
 CK_RV KAGI_EXPORT C_LoginUser(CK_SESSION_HANDLE hSession,
 	CK_USER_TYPE userType, CK_UTF8CHAR_PTR pPin, CK_ULONG ulPinLen,
 	CK_UTF8CHAR_PTR pUsername, CK_ULONG ulUsernameLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_LoginUser, kagiGo_LoginUser(hSession, userType, pPin, ulPinLen, pUsername, ulUsernameLen));
+	KAGI_ENTER_GO(KAGI_FN_LoginUser,
+		kagiGo_LoginUser(hSession, userType, pPin, ulPinLen, pUsername,
+			ulUsernameLen));
 }
 
 CK_RV KAGI_EXPORT C_SessionCancel(CK_SESSION_HANDLE hSession, CK_FLAGS flags)
 {
-	KAGI_ENTER_GO(KAGI_FN_SessionCancel, kagiGo_SessionCancel(hSession, flags));
+	KAGI_ENTER_GO(KAGI_FN_SessionCancel,
+		kagiGo_SessionCancel(hSession, flags));
 }
 
 CK_RV KAGI_EXPORT C_MessageEncryptInit(CK_SESSION_HANDLE hSession,
 	CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
 {
-	KAGI_ENTER_GO(KAGI_FN_MessageEncryptInit, kagiGo_MessageEncryptInit(hSession, pMechanism, hKey));
+	KAGI_ENTER_GO(KAGI_FN_MessageEncryptInit,
+		kagiGo_MessageEncryptInit(hSession, pMechanism, hKey));
 }
 
 CK_RV KAGI_EXPORT C_EncryptMessage(CK_SESSION_HANDLE hSession,
@@ -742,14 +833,19 @@ CK_RV KAGI_EXPORT C_EncryptMessage(CK_SESSION_HANDLE hSession,
 	CK_ULONG ulAssociatedDataLen, CK_BYTE_PTR pPlaintext, CK_ULONG ulPlaintextLen,
 	CK_BYTE_PTR pCiphertext, CK_ULONG_PTR pulCiphertextLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_EncryptMessage, kagiGo_EncryptMessage(hSession, pParameter, ulParameterLen, pAssociatedData, ulAssociatedDataLen, pPlaintext, ulPlaintextLen, pCiphertext, pulCiphertextLen));
+	KAGI_ENTER_GO(KAGI_FN_EncryptMessage,
+		kagiGo_EncryptMessage(hSession, pParameter, ulParameterLen,
+			pAssociatedData, ulAssociatedDataLen, pPlaintext,
+			ulPlaintextLen, pCiphertext, pulCiphertextLen));
 }
 
 CK_RV KAGI_EXPORT C_EncryptMessageBegin(CK_SESSION_HANDLE hSession,
 	CK_VOID_PTR pParameter, CK_ULONG ulParameterLen, CK_BYTE_PTR pAssociatedData,
 	CK_ULONG ulAssociatedDataLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_EncryptMessageBegin, kagiGo_EncryptMessageBegin(hSession, pParameter, ulParameterLen, pAssociatedData, ulAssociatedDataLen));
+	KAGI_ENTER_GO(KAGI_FN_EncryptMessageBegin,
+		kagiGo_EncryptMessageBegin(hSession, pParameter, ulParameterLen,
+			pAssociatedData, ulAssociatedDataLen));
 }
 
 CK_RV KAGI_EXPORT C_EncryptMessageNext(CK_SESSION_HANDLE hSession,
@@ -757,18 +853,23 @@ CK_RV KAGI_EXPORT C_EncryptMessageNext(CK_SESSION_HANDLE hSession,
 	CK_ULONG ulPlaintextPartLen, CK_BYTE_PTR pCiphertextPart,
 	CK_ULONG_PTR pulCiphertextPartLen, CK_FLAGS flags)
 {
-	KAGI_ENTER_GO(KAGI_FN_EncryptMessageNext, kagiGo_EncryptMessageNext(hSession, pParameter, ulParameterLen, pPlaintextPart, ulPlaintextPartLen, pCiphertextPart, pulCiphertextPartLen, flags));
+	KAGI_ENTER_GO(KAGI_FN_EncryptMessageNext,
+		kagiGo_EncryptMessageNext(hSession, pParameter, ulParameterLen,
+			pPlaintextPart, ulPlaintextPartLen, pCiphertextPart,
+			pulCiphertextPartLen, flags));
 }
 
 CK_RV KAGI_EXPORT C_MessageEncryptFinal(CK_SESSION_HANDLE hSession)
 {
-	KAGI_ENTER_GO(KAGI_FN_MessageEncryptFinal, kagiGo_MessageEncryptFinal(hSession));
+	KAGI_ENTER_GO(KAGI_FN_MessageEncryptFinal,
+		kagiGo_MessageEncryptFinal(hSession));
 }
 
 CK_RV KAGI_EXPORT C_MessageDecryptInit(CK_SESSION_HANDLE hSession,
 	CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
 {
-	KAGI_ENTER_GO(KAGI_FN_MessageDecryptInit, kagiGo_MessageDecryptInit(hSession, pMechanism, hKey));
+	KAGI_ENTER_GO(KAGI_FN_MessageDecryptInit,
+		kagiGo_MessageDecryptInit(hSession, pMechanism, hKey));
 }
 
 CK_RV KAGI_EXPORT C_DecryptMessage(CK_SESSION_HANDLE hSession,
@@ -776,14 +877,19 @@ CK_RV KAGI_EXPORT C_DecryptMessage(CK_SESSION_HANDLE hSession,
 	CK_ULONG ulAssociatedDataLen, CK_BYTE_PTR pCiphertext,
 	CK_ULONG ulCiphertextLen, CK_BYTE_PTR pPlaintext, CK_ULONG_PTR pulPlaintextLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_DecryptMessage, kagiGo_DecryptMessage(hSession, pParameter, ulParameterLen, pAssociatedData, ulAssociatedDataLen, pCiphertext, ulCiphertextLen, pPlaintext, pulPlaintextLen));
+	KAGI_ENTER_GO(KAGI_FN_DecryptMessage,
+		kagiGo_DecryptMessage(hSession, pParameter, ulParameterLen,
+			pAssociatedData, ulAssociatedDataLen, pCiphertext,
+			ulCiphertextLen, pPlaintext, pulPlaintextLen));
 }
 
 CK_RV KAGI_EXPORT C_DecryptMessageBegin(CK_SESSION_HANDLE hSession,
 	CK_VOID_PTR pParameter, CK_ULONG ulParameterLen, CK_BYTE_PTR pAssociatedData,
 	CK_ULONG ulAssociatedDataLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_DecryptMessageBegin, kagiGo_DecryptMessageBegin(hSession, pParameter, ulParameterLen, pAssociatedData, ulAssociatedDataLen));
+	KAGI_ENTER_GO(KAGI_FN_DecryptMessageBegin,
+		kagiGo_DecryptMessageBegin(hSession, pParameter, ulParameterLen,
+			pAssociatedData, ulAssociatedDataLen));
 }
 
 CK_RV KAGI_EXPORT C_DecryptMessageNext(CK_SESSION_HANDLE hSession,
@@ -791,74 +897,93 @@ CK_RV KAGI_EXPORT C_DecryptMessageNext(CK_SESSION_HANDLE hSession,
 	CK_ULONG ulCiphertextPartLen, CK_BYTE_PTR pPlaintextPart,
 	CK_ULONG_PTR pulPlaintextPartLen, CK_FLAGS flags)
 {
-	KAGI_ENTER_GO(KAGI_FN_DecryptMessageNext, kagiGo_DecryptMessageNext(hSession, pParameter, ulParameterLen, pCiphertextPart, ulCiphertextPartLen, pPlaintextPart, pulPlaintextPartLen, flags));
+	KAGI_ENTER_GO(KAGI_FN_DecryptMessageNext,
+		kagiGo_DecryptMessageNext(hSession, pParameter, ulParameterLen,
+			pCiphertextPart, ulCiphertextPartLen, pPlaintextPart,
+			pulPlaintextPartLen, flags));
 }
 
 CK_RV KAGI_EXPORT C_MessageDecryptFinal(CK_SESSION_HANDLE hSession)
 {
-	KAGI_ENTER_GO(KAGI_FN_MessageDecryptFinal, kagiGo_MessageDecryptFinal(hSession));
+	KAGI_ENTER_GO(KAGI_FN_MessageDecryptFinal,
+		kagiGo_MessageDecryptFinal(hSession));
 }
 
 CK_RV KAGI_EXPORT C_MessageSignInit(CK_SESSION_HANDLE hSession,
 	CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
 {
-	KAGI_ENTER_GO(KAGI_FN_MessageSignInit, kagiGo_MessageSignInit(hSession, pMechanism, hKey));
+	KAGI_ENTER_GO(KAGI_FN_MessageSignInit,
+		kagiGo_MessageSignInit(hSession, pMechanism, hKey));
 }
 
 CK_RV KAGI_EXPORT C_SignMessage(CK_SESSION_HANDLE hSession,
 	CK_VOID_PTR pParameter, CK_ULONG ulParameterLen, CK_BYTE_PTR pData,
 	CK_ULONG ulDataLen, CK_BYTE_PTR pSignature, CK_ULONG_PTR pulSignatureLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_SignMessage, kagiGo_SignMessage(hSession, pParameter, ulParameterLen, pData, ulDataLen, pSignature, pulSignatureLen));
+	KAGI_ENTER_GO(KAGI_FN_SignMessage,
+		kagiGo_SignMessage(hSession, pParameter, ulParameterLen, pData,
+			ulDataLen, pSignature, pulSignatureLen));
 }
 
 CK_RV KAGI_EXPORT C_SignMessageBegin(CK_SESSION_HANDLE hSession,
 	CK_VOID_PTR pParameter, CK_ULONG ulParameterLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_SignMessageBegin, kagiGo_SignMessageBegin(hSession, pParameter, ulParameterLen));
+	KAGI_ENTER_GO(KAGI_FN_SignMessageBegin,
+		kagiGo_SignMessageBegin(hSession, pParameter, ulParameterLen));
 }
 
 CK_RV KAGI_EXPORT C_SignMessageNext(CK_SESSION_HANDLE hSession,
 	CK_VOID_PTR pParameter, CK_ULONG ulParameterLen, CK_BYTE_PTR pData,
 	CK_ULONG ulDataLen, CK_BYTE_PTR pSignature, CK_ULONG_PTR pulSignatureLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_SignMessageNext, kagiGo_SignMessageNext(hSession, pParameter, ulParameterLen, pData, ulDataLen, pSignature, pulSignatureLen));
+	KAGI_ENTER_GO(KAGI_FN_SignMessageNext,
+		kagiGo_SignMessageNext(hSession, pParameter, ulParameterLen,
+			pData, ulDataLen, pSignature, pulSignatureLen));
 }
 
 CK_RV KAGI_EXPORT C_MessageSignFinal(CK_SESSION_HANDLE hSession)
 {
-	KAGI_ENTER_GO(KAGI_FN_MessageSignFinal, kagiGo_MessageSignFinal(hSession));
+	KAGI_ENTER_GO(KAGI_FN_MessageSignFinal,
+		kagiGo_MessageSignFinal(hSession));
 }
 
 CK_RV KAGI_EXPORT C_MessageVerifyInit(CK_SESSION_HANDLE hSession,
 	CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
 {
-	KAGI_ENTER_GO(KAGI_FN_MessageVerifyInit, kagiGo_MessageVerifyInit(hSession, pMechanism, hKey));
+	KAGI_ENTER_GO(KAGI_FN_MessageVerifyInit,
+		kagiGo_MessageVerifyInit(hSession, pMechanism, hKey));
 }
 
 CK_RV KAGI_EXPORT C_VerifyMessage(CK_SESSION_HANDLE hSession,
 	CK_VOID_PTR pParameter, CK_ULONG ulParameterLen, CK_BYTE_PTR pData,
 	CK_ULONG ulDataLen, CK_BYTE_PTR pSignature, CK_ULONG ulSignatureLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_VerifyMessage, kagiGo_VerifyMessage(hSession, pParameter, ulParameterLen, pData, ulDataLen, pSignature, ulSignatureLen));
+	KAGI_ENTER_GO(KAGI_FN_VerifyMessage,
+		kagiGo_VerifyMessage(hSession, pParameter, ulParameterLen,
+			pData, ulDataLen, pSignature, ulSignatureLen));
 }
 
 CK_RV KAGI_EXPORT C_VerifyMessageBegin(CK_SESSION_HANDLE hSession,
 	CK_VOID_PTR pParameter, CK_ULONG ulParameterLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_VerifyMessageBegin, kagiGo_VerifyMessageBegin(hSession, pParameter, ulParameterLen));
+	KAGI_ENTER_GO(KAGI_FN_VerifyMessageBegin,
+		kagiGo_VerifyMessageBegin(hSession, pParameter,
+			ulParameterLen));
 }
 
 CK_RV KAGI_EXPORT C_VerifyMessageNext(CK_SESSION_HANDLE hSession,
 	CK_VOID_PTR pParameter, CK_ULONG ulParameterLen, CK_BYTE_PTR pData,
 	CK_ULONG ulDataLen, CK_BYTE_PTR pSignature, CK_ULONG ulSignatureLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_VerifyMessageNext, kagiGo_VerifyMessageNext(hSession, pParameter, ulParameterLen, pData, ulDataLen, pSignature, ulSignatureLen));
+	KAGI_ENTER_GO(KAGI_FN_VerifyMessageNext,
+		kagiGo_VerifyMessageNext(hSession, pParameter, ulParameterLen,
+			pData, ulDataLen, pSignature, ulSignatureLen));
 }
 
 CK_RV KAGI_EXPORT C_MessageVerifyFinal(CK_SESSION_HANDLE hSession)
 {
-	KAGI_ENTER_GO(KAGI_FN_MessageVerifyFinal, kagiGo_MessageVerifyFinal(hSession));
+	KAGI_ENTER_GO(KAGI_FN_MessageVerifyFinal,
+		kagiGo_MessageVerifyFinal(hSession));
 }
 
 /* ------------------------------------------------------------------------
@@ -1007,6 +1132,7 @@ static CK_FUNCTION_LIST_3_0 kagi_functions_3_0 = {
 	.C_GetFunctionStatus = C_GetFunctionStatus,
 	.C_CancelFunction = C_CancelFunction,
 	.C_WaitForSlotEvent = C_WaitForSlotEvent,
+	/* the 3.0 additions */
 	.C_GetInterfaceList = C_GetInterfaceList,
 	.C_GetInterface = C_GetInterface,
 	.C_LoginUser = C_LoginUser,

@@ -7,6 +7,7 @@ import "C"
 
 import (
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -90,7 +91,10 @@ func initArgs(a *C.CK_C_INITIALIZE_ARGS) C.CK_RV {
 // a code, and the reason (a locked or corrupt database, a bad KAGI_CONF) is
 // what the user needs.
 func initFailed(err error) {
-	os.Stderr.WriteString("kagi: C_Initialize failed: " + err.Error() + "\n")
+	name := ck.ErrorRV(err).Error()
+	msg := strings.TrimPrefix(err.Error(), name+": ")
+	msg = strings.TrimPrefix(msg, "kagi: ")
+	os.Stderr.WriteString("kagi: C_Initialize failed (" + name + "): " + msg + "\n")
 }
 
 //export kagiGo_Finalize
