@@ -1,0 +1,492 @@
+package token
+
+import (
+	"slices"
+
+	"github.com/kagi-hsm/kagi/mech"
+	"github.com/kagi-hsm/kagi/token/ck"
+)
+
+// Operation state kept in a session between Init and the final call. A
+// computed result waits in pending while the caller finds a large enough
+// buffer (the length convention of section 5.2).
+type (
+	signOp struct {
+		op      mech.SignOp
+		multi   bool
+		pending []byte
+	}
+	verifyOp struct {
+		op    mech.VerifyOp
+		multi bool
+	}
+	cipherOp struct {
+		op      mech.CipherOp
+		pending []byte
+	}
+	digestOp struct {
+		op      mech.DigestOp
+		multi   bool
+		pending []byte
+	}
+)
+
+// keyUse describes what an Init function needs of its key.
+type keyUse struct {
+	usage   ck.AttributeType // CKA_SIGN, CKA_VERIFY, ...
+	classes []ck.ObjectClass // key classes that can do it
+}
+
+var (
+	useSign    = keyUse{ck.CKA_SIGN, []ck.ObjectClass{ck.CKO_PRIVATE_KEY, ck.CKO_SECRET_KEY}}
+	useVerify  = keyUse{ck.CKA_VERIFY, []ck.ObjectClass{ck.CKO_PUBLIC_KEY, ck.CKO_SECRET_KEY}}
+	useEncrypt = keyUse{ck.CKA_ENCRYPT, []ck.ObjectClass{ck.CKO_PUBLIC_KEY, ck.CKO_SECRET_KEY}}
+	useDecrypt = keyUse{ck.CKA_DECRYPT, []ck.ObjectClass{ck.CKO_PRIVATE_KEY, ck.CKO_SECRET_KEY}}
+)
+
+// opKey resolves the mechanism and key of an Init call and checks that the
+// key may be used so. Caller holds s.mu (not l.mu).
+func (l *Library) opKey(s *session, m ck.Mechanism, kh ck.ObjectHandle, use keyUse) (*mech.Spec, *mech.Key, error) {
+	if l.selfTestErr != nil {
+		return nil, nil, ck.CKR_GENERAL_ERROR
+	}
+	spec, ok := mech.Lookup(m.Type)
+	if !ok {
+		return nil, nil, ck.CKR_MECHANISM_INVALID
+	}
+	l.mu.RLock()
+	o, err := l.visible(s, kh, ck.CKR_KEY_HANDLE_INVALID)
+	var attrs attrMap
+	if err == nil {
+		attrs = o.attrs
+	}
+	l.mu.RUnlock()
+	if err != nil {
+		return nil, nil, err
+	}
+	if !slices.Contains(use.classes, o.class) || !slices.Contains(spec.KeyTypes, o.keyType) {
+		return nil, nil, ck.CKR_KEY_TYPE_INCONSISTENT
+	}
+	if !attrs.bool(use.usage) {
+		return nil, nil, ck.CKR_KEY_FUNCTION_NOT_PERMITTED
+	}
+	k, err := o.mechKey()
+	if err != nil {
+		return nil, nil, err
+	}
+	return spec, k, nil
+}
+
+// deliver hands a computed result out under the length convention and
+// reports whether the operation is finished.
+func deliver(result, out []byte) (int, bool, error) {
+	switch {
+	case out == nil:
+		return len(result), false, nil
+	case len(out) < len(result):
+		return len(result), false, ck.CKR_BUFFER_TOO_SMALL
+	}
+	return copy(out, result), true, nil
+}
+
+// sizeOnly answers a length query or a too-small buffer without computing.
+func sizeOnly(n int, out []byte) (int, bool, error) {
+	switch {
+	case out == nil:
+		return n, true, nil
+	case len(out) < n:
+		return n, true, ck.CKR_BUFFER_TOO_SMALL
+	}
+	return 0, false, nil
+}
+
+// SignInit is C_SignInit.
+func (l *Library) SignInit(sh ck.SessionHandle, m ck.Mechanism, key ck.ObjectHandle) error {
+	s, err := l.lockedSession(sh)
+	if err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	if s.sign != nil {
+		return ck.CKR_OPERATION_ACTIVE
+	}
+	spec, k, err := l.opKey(s, m, key, useSign)
+	if err != nil {
+		return err
+	}
+	if spec.Sign == nil {
+		return ck.CKR_MECHANISM_INVALID
+	}
+	op, err := spec.Sign(k, m.Param)
+	if err != nil {
+		return err
+	}
+	s.sign = &signOp{op: op}
+	return nil
+}
+
+// Sign is C_Sign.
+func (l *Library) Sign(sh ck.SessionHandle, data, out []byte) (int, error) {
+	s, err := l.lockedSession(sh)
+	if err != nil {
+		return 0, err
+	}
+	defer s.mu.Unlock()
+	op := s.sign
+	if op == nil {
+		return 0, ck.CKR_OPERATION_NOT_INITIALIZED
+	}
+	if op.multi {
+		return 0, ck.CKR_OPERATION_ACTIVE
+	}
+	if op.pending == nil {
+		if n, done, err := sizeOnly(op.op.SigLen(), out); done {
+			return n, err
+		}
+		sig, err := op.op.Sign(data)
+		if err != nil {
+			s.sign = nil
+			return 0, err
+		}
+		op.pending = sig
+	}
+	n, done, err := deliver(op.pending, out)
+	if done {
+		s.sign = nil
+	}
+	return n, err
+}
+
+// SignUpdate is C_SignUpdate.
+func (l *Library) SignUpdate(sh ck.SessionHandle, part []byte) error {
+	s, err := l.lockedSession(sh)
+	if err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	op := s.sign
+	if op == nil {
+		return ck.CKR_OPERATION_NOT_INITIALIZED
+	}
+	if err := op.op.Update(part); err != nil {
+		s.sign = nil
+		return err
+	}
+	op.multi = true
+	return nil
+}
+
+// SignFinal is C_SignFinal.
+func (l *Library) SignFinal(sh ck.SessionHandle, out []byte) (int, error) {
+	s, err := l.lockedSession(sh)
+	if err != nil {
+		return 0, err
+	}
+	defer s.mu.Unlock()
+	op := s.sign
+	if op == nil {
+		return 0, ck.CKR_OPERATION_NOT_INITIALIZED
+	}
+	if op.pending == nil {
+		if n, done, err := sizeOnly(op.op.SigLen(), out); done {
+			return n, err
+		}
+		sig, err := op.op.Final()
+		if err != nil {
+			s.sign = nil
+			return 0, err
+		}
+		op.pending = sig
+	}
+	n, done, err := deliver(op.pending, out)
+	if done {
+		s.sign = nil
+	}
+	return n, err
+}
+
+// VerifyInit is C_VerifyInit.
+func (l *Library) VerifyInit(sh ck.SessionHandle, m ck.Mechanism, key ck.ObjectHandle) error {
+	s, err := l.lockedSession(sh)
+	if err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	if s.verify != nil {
+		return ck.CKR_OPERATION_ACTIVE
+	}
+	spec, k, err := l.opKey(s, m, key, useVerify)
+	if err != nil {
+		return err
+	}
+	if spec.Verify == nil {
+		return ck.CKR_MECHANISM_INVALID
+	}
+	op, err := spec.Verify(k, m.Param)
+	if err != nil {
+		return err
+	}
+	s.verify = &verifyOp{op: op}
+	return nil
+}
+
+// Verify is C_Verify; the operation ends whatever the outcome.
+func (l *Library) Verify(sh ck.SessionHandle, data, sig []byte) error {
+	s, err := l.lockedSession(sh)
+	if err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	op := s.verify
+	if op == nil {
+		return ck.CKR_OPERATION_NOT_INITIALIZED
+	}
+	if op.multi {
+		return ck.CKR_OPERATION_ACTIVE
+	}
+	s.verify = nil
+	return op.op.Verify(data, sig)
+}
+
+// VerifyUpdate is C_VerifyUpdate.
+func (l *Library) VerifyUpdate(sh ck.SessionHandle, part []byte) error {
+	s, err := l.lockedSession(sh)
+	if err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	op := s.verify
+	if op == nil {
+		return ck.CKR_OPERATION_NOT_INITIALIZED
+	}
+	if err := op.op.Update(part); err != nil {
+		s.verify = nil
+		return err
+	}
+	op.multi = true
+	return nil
+}
+
+// VerifyFinal is C_VerifyFinal.
+func (l *Library) VerifyFinal(sh ck.SessionHandle, sig []byte) error {
+	s, err := l.lockedSession(sh)
+	if err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	op := s.verify
+	if op == nil {
+		return ck.CKR_OPERATION_NOT_INITIALIZED
+	}
+	s.verify = nil
+	return op.op.Final(sig)
+}
+
+// cipherInit is C_EncryptInit / C_DecryptInit.
+func (l *Library) cipherInit(sh ck.SessionHandle, m ck.Mechanism, key ck.ObjectHandle, encrypt bool) error {
+	s, err := l.lockedSession(sh)
+	if err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	slot, use := &s.encrypt, useEncrypt
+	if !encrypt {
+		slot, use = &s.decrypt, useDecrypt
+	}
+	if *slot != nil {
+		return ck.CKR_OPERATION_ACTIVE
+	}
+	spec, k, err := l.opKey(s, m, key, use)
+	if err != nil {
+		return err
+	}
+	ctor := spec.Encrypt
+	if !encrypt {
+		ctor = spec.Decrypt
+	}
+	if ctor == nil {
+		return ck.CKR_MECHANISM_INVALID
+	}
+	op, err := ctor(k, m.Param)
+	if err != nil {
+		return err
+	}
+	*slot = &cipherOp{op: op}
+	return nil
+}
+
+// cipherOnce is C_Encrypt / C_Decrypt.
+func (l *Library) cipherOnce(sh ck.SessionHandle, in, out []byte, encrypt bool) (int, error) {
+	s, err := l.lockedSession(sh)
+	if err != nil {
+		return 0, err
+	}
+	defer s.mu.Unlock()
+	slot := &s.encrypt
+	if !encrypt {
+		slot = &s.decrypt
+	}
+	op := *slot
+	if op == nil {
+		return 0, ck.CKR_OPERATION_NOT_INITIALIZED
+	}
+	if op.pending == nil {
+		if out == nil {
+			return op.op.OutLen(len(in)), nil
+		}
+		res, err := op.op.One(in)
+		if err != nil {
+			*slot = nil
+			return 0, err
+		}
+		op.pending = res
+	}
+	n, done, err := deliver(op.pending, out)
+	if done {
+		*slot = nil
+	}
+	return n, err
+}
+
+// EncryptInit is C_EncryptInit.
+func (l *Library) EncryptInit(sh ck.SessionHandle, m ck.Mechanism, key ck.ObjectHandle) error {
+	return l.cipherInit(sh, m, key, true)
+}
+
+// Encrypt is C_Encrypt.
+func (l *Library) Encrypt(sh ck.SessionHandle, in, out []byte) (int, error) {
+	return l.cipherOnce(sh, in, out, true)
+}
+
+// DecryptInit is C_DecryptInit.
+func (l *Library) DecryptInit(sh ck.SessionHandle, m ck.Mechanism, key ck.ObjectHandle) error {
+	return l.cipherInit(sh, m, key, false)
+}
+
+// Decrypt is C_Decrypt.
+func (l *Library) Decrypt(sh ck.SessionHandle, in, out []byte) (int, error) {
+	return l.cipherOnce(sh, in, out, false)
+}
+
+// DigestInit is C_DigestInit.
+func (l *Library) DigestInit(sh ck.SessionHandle, m ck.Mechanism) error {
+	if l.selfTestErr != nil {
+		return ck.CKR_GENERAL_ERROR
+	}
+	s, err := l.lockedSession(sh)
+	if err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	if s.digest != nil {
+		return ck.CKR_OPERATION_ACTIVE
+	}
+	spec, ok := mech.Lookup(m.Type)
+	if !ok || spec.Digest == nil {
+		return ck.CKR_MECHANISM_INVALID
+	}
+	op, err := spec.Digest(m.Param)
+	if err != nil {
+		return err
+	}
+	s.digest = &digestOp{op: op}
+	return nil
+}
+
+// Digest is C_Digest.
+func (l *Library) Digest(sh ck.SessionHandle, in, out []byte) (int, error) {
+	s, err := l.lockedSession(sh)
+	if err != nil {
+		return 0, err
+	}
+	defer s.mu.Unlock()
+	op := s.digest
+	if op == nil {
+		return 0, ck.CKR_OPERATION_NOT_INITIALIZED
+	}
+	if op.multi {
+		return 0, ck.CKR_OPERATION_ACTIVE
+	}
+	if op.pending == nil {
+		if n, done, err := sizeOnly(op.op.Size(), out); done {
+			return n, err
+		}
+		op.op.Update(in)
+		op.pending = op.op.Sum()
+	}
+	n, done, err := deliver(op.pending, out)
+	if done {
+		s.digest = nil
+	}
+	return n, err
+}
+
+// DigestUpdate is C_DigestUpdate.
+func (l *Library) DigestUpdate(sh ck.SessionHandle, in []byte) error {
+	s, err := l.lockedSession(sh)
+	if err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	op := s.digest
+	if op == nil {
+		return ck.CKR_OPERATION_NOT_INITIALIZED
+	}
+	op.op.Update(in)
+	op.multi = true
+	return nil
+}
+
+// DigestFinal is C_DigestFinal.
+func (l *Library) DigestFinal(sh ck.SessionHandle, out []byte) (int, error) {
+	s, err := l.lockedSession(sh)
+	if err != nil {
+		return 0, err
+	}
+	defer s.mu.Unlock()
+	op := s.digest
+	if op == nil {
+		return 0, ck.CKR_OPERATION_NOT_INITIALIZED
+	}
+	if op.pending == nil {
+		if n, done, err := sizeOnly(op.op.Size(), out); done {
+			return n, err
+		}
+		op.pending = op.op.Sum()
+	}
+	n, done, err := deliver(op.pending, out)
+	if done {
+		s.digest = nil
+	}
+	return n, err
+}
+
+// SeedRandom is C_SeedRandom: the seed is mixed into the DRBG state.
+func (l *Library) SeedRandom(sh ck.SessionHandle, seed []byte) error {
+	l.mu.RLock()
+	_, err := l.session(sh)
+	l.mu.RUnlock()
+	if err != nil {
+		return err
+	}
+	if err := l.rng.Mix(seed); err != nil {
+		l.log.Printf("DRBG reseed: %v", err)
+		return ck.CKR_GENERAL_ERROR
+	}
+	return nil
+}
+
+// GenerateRandom is C_GenerateRandom.
+func (l *Library) GenerateRandom(sh ck.SessionHandle, out []byte) error {
+	l.mu.RLock()
+	_, err := l.session(sh)
+	l.mu.RUnlock()
+	if err != nil {
+		return err
+	}
+	if _, err := l.rng.Read(out); err != nil {
+		l.log.Printf("DRBG: %v", err)
+		return ck.CKR_GENERAL_ERROR
+	}
+	return nil
+}

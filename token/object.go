@@ -1,0 +1,212 @@
+package token
+
+import (
+	"sync"
+
+	"github.com/kagi-hsm/kagi/mech"
+	"github.com/kagi-hsm/kagi/store"
+	"github.com/kagi-hsm/kagi/token/ck"
+)
+
+// attrMap is an object's attributes by type. Maps are replaced, never
+// mutated, once an object is published, so a reader holding l.mu.RLock sees
+// a consistent set.
+type attrMap map[ck.AttributeType][]byte
+
+// Attr implements mech.Attrs.
+func (m attrMap) Attr(t ck.AttributeType) ([]byte, bool) {
+	v, ok := m[t]
+	return v, ok
+}
+
+func (m attrMap) bool(t ck.AttributeType) bool {
+	v, _ := ck.BytesBool(m[t])
+	return v
+}
+
+func (m attrMap) ulong(t ck.AttributeType) (ck.ULong, bool) {
+	return ck.BytesULong(m[t])
+}
+
+func (m attrMap) clone() attrMap {
+	c := make(attrMap, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}
+
+// object is a token or session object.
+type object struct {
+	handle  ck.ObjectHandle
+	id      uint64      // store id; 0 for session objects
+	tok     *tokenState // the token it lives on
+	owner   *session    // session objects: the session that made it
+	version int64
+
+	class   ck.ObjectClass
+	keyType ck.KeyType
+	private bool
+	onToken bool
+
+	// attrs is nil while a private object is locked (no user logged in).
+	attrs attrMap
+	// sealed holds the still-sealed secret attributes of a public token
+	// object read before login; they are opened at login.
+	sealed map[ck.AttributeType][]byte
+	// blob is the stored form of a private object, kept to unlock at login.
+	blob []byte
+
+	keyMu sync.Mutex
+	key   *mech.Key // parsed key material, built on first use while logged in
+}
+
+// readable says whether the object is visible in the current login state.
+func (o *object) readable() bool {
+	return o.attrs != nil && (!o.private || o.tok.login == ck.CKU_USER)
+}
+
+// rules is the attribute table of this object's class and key type.
+func (o *object) rules() ruleSet {
+	return rulesFor(o.class, o.attrs)
+}
+
+func rulesFor(class ck.ObjectClass, a attrMap) ruleSet {
+	switch class {
+	case ck.CKO_DATA:
+		return rulesByClass[classKey{class, 0}]
+	case ck.CKO_CERTIFICATE:
+		ct, _ := a.ulong(ck.CKA_CERTIFICATE_TYPE)
+		return rulesByClass[classKey{class, ck.KeyType(ct)}]
+	default:
+		kt, _ := a.ulong(ck.CKA_KEY_TYPE)
+		return rulesByClass[classKey{class, ck.KeyType(kt)}]
+	}
+}
+
+// mechKey returns the parsed key, building it once. The object must be
+// readable and unlocked.
+func (o *object) mechKey() (*mech.Key, error) {
+	o.keyMu.Lock()
+	defer o.keyMu.Unlock()
+	if o.key != nil {
+		return o.key, nil
+	}
+	if len(o.sealed) != 0 {
+		return nil, ck.CKR_USER_NOT_LOGGED_IN
+	}
+	k, err := mech.KeyFromAttrs(o.class, o.keyType, o.attrs)
+	if err != nil {
+		return nil, err
+	}
+	o.key = k
+	return k, nil
+}
+
+func (o *object) dropKey() {
+	o.keyMu.Lock()
+	if o.key != nil {
+		o.key.Zero()
+		o.key = nil
+	}
+	o.keyMu.Unlock()
+}
+
+// storeAttrs turns the attribute map into store attributes, marking key
+// material secret.
+func (o *object) storeAttrs() []store.Attr {
+	rules := o.rules()
+	out := make([]store.Attr, 0, len(o.attrs)+len(o.sealed))
+	for t, v := range o.attrs {
+		out = append(out, store.Attr{Type: uint64(t), Value: v, Secret: rules[t].flags&secret != 0})
+	}
+	for t, s := range o.sealed {
+		out = append(out, store.Attr{Type: uint64(t), Secret: true, Sealed: s})
+	}
+	return out
+}
+
+// setHeader caches the attributes every check needs.
+func (o *object) setHeader() {
+	c, _ := o.attrs.ulong(ck.CKA_CLASS)
+	o.class = ck.ObjectClass(c)
+	kt, _ := o.attrs.ulong(ck.CKA_KEY_TYPE)
+	o.keyType = ck.KeyType(kt)
+	o.private = o.attrs.bool(ck.CKA_PRIVATE)
+	o.onToken = o.attrs.bool(ck.CKA_TOKEN)
+}
+
+// decode builds an object from its stored row. Private objects stay locked
+// unless the user is logged in.
+func (t *tokenState) decode(rec store.Object) (*object, error) {
+	o := &object{id: rec.ID, tok: t, version: rec.Version, private: rec.Private, onToken: true}
+	if rec.Private {
+		o.blob = rec.Blob
+		if t.login == ck.CKU_USER {
+			if err := o.unlock(); err != nil {
+				return nil, err
+			}
+		}
+		return o, nil
+	}
+	attrs, err := store.DecodeObject(t.rec.UUID, rec.ID, false, rec.Blob, t.sealer)
+	if err != nil {
+		return nil, err
+	}
+	o.attrs = make(attrMap, len(attrs))
+	for _, a := range attrs {
+		if a.Value == nil && a.Sealed != nil {
+			if o.sealed == nil {
+				o.sealed = map[ck.AttributeType][]byte{}
+			}
+			o.sealed[ck.AttributeType(a.Type)] = a.Sealed
+			continue
+		}
+		o.attrs[ck.AttributeType(a.Type)] = a.Value
+	}
+	o.setHeader()
+	return o, nil
+}
+
+// unlock opens a private object's sealed blob, or the sealed secret
+// attributes of a public one, with the token master key.
+func (o *object) unlock() error {
+	t := o.tok
+	if o.private {
+		if o.attrs != nil {
+			return nil
+		}
+		attrs, err := store.DecodeObject(t.rec.UUID, o.id, true, o.blob, t.sealer)
+		if err != nil {
+			return err
+		}
+		m := make(attrMap, len(attrs))
+		for _, a := range attrs {
+			m[ck.AttributeType(a.Type)] = a.Value
+		}
+		o.attrs = m
+		o.setHeader()
+		return nil
+	}
+	if len(o.sealed) == 0 {
+		return nil
+	}
+	m := o.attrs.clone()
+	for typ, s := range o.sealed {
+		v, err := store.OpenAttr(t.rec.UUID, o.id, store.Attr{Type: uint64(typ), Secret: true, Sealed: s}, t.sealer)
+		if err != nil {
+			return err
+		}
+		m[typ] = v
+	}
+	o.attrs, o.sealed = m, nil
+	return nil
+}
+
+// lock forgets a private object's plaintext attributes (logout).
+func (o *object) lock() {
+	o.dropKey()
+	if o.private && o.onToken {
+		o.attrs = nil
+	}
+}

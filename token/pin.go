@@ -1,0 +1,248 @@
+package token
+
+import (
+	"errors"
+
+	"github.com/kagi-hsm/kagi/mech"
+	"github.com/kagi-hsm/kagi/store"
+	"github.com/kagi-hsm/kagi/token/ck"
+)
+
+// pinRole names the sealed copy of the TMK a user type opens.
+func pinRole(ut ck.UserType) string {
+	if ut == ck.CKU_SO {
+		return "so"
+	}
+	return "user"
+}
+
+// checkPIN opens the token master key with a PIN, counting failures in the
+// database so a lockout survives restarts and other processes. It returns
+// the TMK. Caller holds l.mu for writing; the PBKDF2 work runs with it held,
+// which only delays other administrative calls of this process by one
+// derivation.
+func (l *Library) checkPIN(t *tokenState, ut ck.UserType, pin []byte) ([]byte, error) {
+	r := &t.rec
+	fails, salt, sealed := &r.UserFails, r.UserSalt, r.UserSealedTMK
+	if ut == ck.CKU_SO {
+		fails, salt, sealed = &r.SOFails, r.SOSalt, r.SOSealedTMK
+	}
+	if sealed == nil {
+		return nil, ck.CKR_USER_PIN_NOT_INITIALIZED
+	}
+	if *fails >= l.cfg.MaxPINFailures {
+		return nil, ck.CKR_PIN_LOCKED
+	}
+	var tmk []byte
+	var err error
+	if len(pin) >= MinPINLen && len(pin) <= MaxPINLen {
+		kek := mech.PINKey(pin, salt, r.Iterations)
+		tmk, err = store.OpenTMK(kek, r.UUID, pinRole(ut), sealed)
+		clear(kek)
+	} else {
+		err = store.ErrTampered
+	}
+	if err != nil {
+		if !errors.Is(err, store.ErrTampered) {
+			return nil, l.deviceError("opening token key", err)
+		}
+		*fails++
+		if err := l.st.SetFails(r.ID, r.SOFails, r.UserFails); err != nil {
+			return nil, l.deviceError("counting PIN failures", err)
+		}
+		return nil, ck.CKR_PIN_INCORRECT
+	}
+	if *fails != 0 {
+		*fails = 0
+		if err := l.st.SetFails(r.ID, r.SOFails, r.UserFails); err != nil {
+			clear(tmk)
+			return nil, l.deviceError("resetting PIN failures", err)
+		}
+	}
+	return tmk, nil
+}
+
+// Login is C_Login (PKCS#11 3.0 section 5.6).
+func (l *Library) Login(sh ck.SessionHandle, ut ck.UserType, pin []byte) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s, err := l.session(sh)
+	if err != nil {
+		return err
+	}
+	t := s.tok
+	switch ut {
+	case ck.CKU_SO, ck.CKU_USER:
+	case ck.CKU_CONTEXT_SPECIFIC:
+		// Only meaningful right after initialising an operation with a
+		// CKA_ALWAYS_AUTHENTICATE key; none is active here.
+		if t.login == notLoggedIn {
+			return ck.CKR_USER_NOT_LOGGED_IN
+		}
+		return ck.CKR_OPERATION_NOT_INITIALIZED
+	default:
+		return ck.CKR_USER_TYPE_INVALID
+	}
+	if t.login == ut {
+		return ck.CKR_USER_ALREADY_LOGGED_IN
+	}
+	if t.login != notLoggedIn {
+		return ck.CKR_USER_ANOTHER_ALREADY_LOGGED_IN
+	}
+	if err := l.refresh(); err != nil {
+		return err
+	}
+	if ut == ck.CKU_SO && t.sessionCount > t.rwCount {
+		return ck.CKR_SESSION_READ_ONLY_EXISTS
+	}
+	tmk, err := l.checkPIN(t, ut, pin)
+	if err != nil {
+		return err
+	}
+	sealer, err := store.NewSealer(tmk)
+	if err != nil {
+		clear(tmk)
+		return err
+	}
+	t.login, t.tmk, t.sealer = ut, tmk, sealer
+	if ut == ck.CKU_USER {
+		t.byLabel = nil
+		for _, o := range t.objects {
+			if err := o.unlock(); err != nil {
+				l.log.Printf("token %q: object %016x rejected: %v", t.rec.Label, o.id, err)
+				l.forget(o)
+			}
+		}
+	}
+	return nil
+}
+
+// Logout is C_Logout.
+func (l *Library) Logout(sh ck.SessionHandle) error {
+	l.mu.Lock()
+	s, err := l.session(sh)
+	if err != nil {
+		l.mu.Unlock()
+		return err
+	}
+	t := s.tok
+	if t.login == notLoggedIn {
+		l.mu.Unlock()
+		return ck.CKR_USER_NOT_LOGGED_IN
+	}
+	l.logoutToken(t)
+	return nil
+}
+
+// logoutToken ends the operations of the token's sessions and forgets its
+// secrets. Called with l.mu held for writing; releases it.
+func (l *Library) logoutToken(t *tokenState) {
+	var sessions []*session
+	for _, s := range l.sessions {
+		if s.tok == t {
+			sessions = append(sessions, s)
+		}
+	}
+	l.mu.Unlock()
+	// Operations hold parsed keys; end them before the keys are zeroed.
+	for _, s := range sessions {
+		s.mu.Lock()
+		s.resetOps()
+		s.mu.Unlock()
+	}
+	l.mu.Lock()
+	t.logout()
+	// Private session objects are not readable any more either; they stay
+	// until their session closes, as SoftHSMv2 does.
+	l.mu.Unlock()
+}
+
+// InitPIN is C_InitPIN: the SO sets (or resets, unlocking) the user PIN.
+func (l *Library) InitPIN(sh ck.SessionHandle, pin []byte) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s, err := l.session(sh)
+	if err != nil {
+		return err
+	}
+	if !s.rw {
+		return ck.CKR_SESSION_READ_ONLY
+	}
+	t := s.tok
+	if t.login != ck.CKU_SO {
+		return ck.CKR_USER_NOT_LOGGED_IN
+	}
+	if err := checkPINLen(pin); err != nil {
+		return err
+	}
+	rec := t.rec
+	if err := l.sealPIN(&rec, ck.CKU_USER, pin, t.tmk); err != nil {
+		return err
+	}
+	rec.UserFails = 0
+	if err := l.st.UpdatePINs(rec); err != nil {
+		return l.deviceError("storing PIN", err)
+	}
+	t.rec = rec
+	return nil
+}
+
+// SetPIN is C_SetPIN: it changes the PIN of the logged-in user, or the user
+// PIN in a public session. Only the sealed TMK changes; objects are untouched.
+func (l *Library) SetPIN(sh ck.SessionHandle, oldPIN, newPIN []byte) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s, err := l.session(sh)
+	if err != nil {
+		return err
+	}
+	if !s.rw {
+		return ck.CKR_SESSION_READ_ONLY
+	}
+	if err := l.refresh(); err != nil {
+		return err
+	}
+	t := s.tok
+	ut := ck.CKU_USER
+	if t.login == ck.CKU_SO {
+		ut = ck.CKU_SO
+	}
+	if err := checkPINLen(newPIN); err != nil {
+		return err
+	}
+	tmk, err := l.checkPIN(t, ut, oldPIN)
+	if err != nil {
+		return err
+	}
+	defer clear(tmk)
+	rec := t.rec
+	if err := l.sealPIN(&rec, ut, newPIN, tmk); err != nil {
+		return err
+	}
+	if err := l.st.UpdatePINs(rec); err != nil {
+		return l.deviceError("storing PIN", err)
+	}
+	t.rec = rec
+	return nil
+}
+
+// sealPIN seals the TMK under a new KEK derived from pin with a fresh salt.
+func (l *Library) sealPIN(rec *store.Token, ut ck.UserType, pin, tmk []byte) error {
+	salt, err := l.random(16)
+	if err != nil {
+		return err
+	}
+	// Both PINs use the token's iteration count, fixed at C_InitToken.
+	kek := mech.PINKey(pin, salt, rec.Iterations)
+	defer clear(kek)
+	sealed, err := store.SealTMK(kek, rec.UUID, pinRole(ut), tmk)
+	if err != nil {
+		return err
+	}
+	if ut == ck.CKU_SO {
+		rec.SOSalt, rec.SOSealedTMK = salt, sealed
+	} else {
+		rec.UserSalt, rec.UserSealedTMK = salt, sealed
+	}
+	return nil
+}
