@@ -33,6 +33,16 @@ func inBytes[T ~uint8](p *T, n C.CK_ULONG) (b []byte, ok bool) {
 	return unsafe.Slice((*byte)(unsafe.Pointer(p)), int(n)), true
 }
 
+// pinBytes is a view of a PIN. kagi has no protected authentication path
+// (CKF_PROTECTED_AUTHENTICATION_PATH is never set), so a NULL pPin is
+// CKR_ARGUMENTS_BAD whatever its length, as in SoftHSMv2.
+func pinBytes(p C.CK_UTF8CHAR_PTR, n C.CK_ULONG) (b []byte, ok bool) {
+	if p == nil {
+		return nil, false
+	}
+	return inBytes(p, n)
+}
+
 // outBytes is the Go form of an output buffer: nil when p is NULL (a length
 // query), else a view of its *pulLen bytes, non-nil even when that is 0, so
 // that token answers CKR_BUFFER_TOO_SMALL rather than the length. pulLen is

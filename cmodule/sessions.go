@@ -79,7 +79,7 @@ func kagiGo_Login(hSession C.CK_SESSION_HANDLE, userType C.CK_USER_TYPE, pPin C.
 	if r != rvOK {
 		return r
 	}
-	pin, ok := inBytes(pPin, ulPinLen)
+	pin, ok := pinBytes(pPin, ulPinLen)
 	if !ok {
 		return rvArgumentsBad
 	}
@@ -103,7 +103,7 @@ func kagiGo_InitPIN(hSession C.CK_SESSION_HANDLE, pPin C.CK_UTF8CHAR_PTR, ulPinL
 	if r != rvOK {
 		return r
 	}
-	pin, ok := inBytes(pPin, ulPinLen)
+	pin, ok := pinBytes(pPin, ulPinLen)
 	if !ok {
 		return rvArgumentsBad
 	}
@@ -117,8 +117,8 @@ func kagiGo_SetPIN(hSession C.CK_SESSION_HANDLE, pOldPin C.CK_UTF8CHAR_PTR, ulOl
 	if r != rvOK {
 		return r
 	}
-	oldPIN, ok1 := inBytes(pOldPin, ulOldLen)
-	newPIN, ok2 := inBytes(pNewPin, ulNewLen)
+	oldPIN, ok1 := pinBytes(pOldPin, ulOldLen)
+	newPIN, ok2 := pinBytes(pNewPin, ulNewLen)
 	if !ok1 || !ok2 {
 		return rvArgumentsBad
 	}

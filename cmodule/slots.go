@@ -166,7 +166,7 @@ func kagiGo_InitToken(slotID C.CK_SLOT_ID, pPin C.CK_UTF8CHAR_PTR, ulPinLen C.CK
 	if r != rvOK {
 		return r
 	}
-	pin, ok := inBytes(pPin, ulPinLen)
+	pin, ok := pinBytes(pPin, ulPinLen)
 	if !ok || pLabel == nil {
 		return rvArgumentsBad
 	}
