@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -22,11 +23,13 @@ var (
 	// module is the path of the module under test.
 	module string
 	// inProcessDB is the database of the module loaded into this test
-	// process (crypto11_test.go). The module reads its environment when it
-	// is loaded, and a Go c-shared library is loaded once per process and
-	// never unloaded, so KAGI_DB is set here, before any test loads it.
+	// process (crypto11_test.go).
 	inProcessDB string
 )
+
+// startedMarker, in the environment, holds the temporary directory of a
+// test process that TestMain has re-executed.
+const startedMarker = "KAGI_CLIENTS_TEST_TMP"
 
 // debianPackage names the package that provides each external tool.
 var debianPackage = map[string]string{
@@ -34,26 +37,43 @@ var debianPackage = map[string]string{
 	"openssl":     "openssl",
 }
 
+// TestMain gives the module loaded into this process its own database.
+//
+// A Go c-shared library's os.Getenv sees the environment the process started
+// with, not later changes: os.Setenv("KAGI_DB", ...) before loading the
+// module would be missed and the module would use the user's default
+// database. So TestMain puts KAGI_DB into the starting environment by
+// re-executing the test binary once.
 func TestMain(m *testing.M) {
-	os.Exit(run(m))
+	if os.Getenv(startedMarker) == "" {
+		tmp, err := os.MkdirTemp("", "kagi-clients-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		self, err := os.Executable()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		env := append(withoutEnv(os.Environ(), "KAGI_DB", "KAGI_CONF"),
+			"KAGI_DB="+filepath.Join(tmp, "in-process.db"), startedMarker+"="+tmp)
+		err = syscall.Exec(self, os.Args, env)
+		fmt.Fprintln(os.Stderr, "re-executing the test binary:", err)
+		os.Exit(1)
+	}
+	os.Exit(run(m, os.Getenv(startedMarker)))
 }
 
-func run(m *testing.M) int {
-	tmp, err := os.MkdirTemp("", "kagi-clients-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
+func run(m *testing.M, tmp string) int {
 	defer os.RemoveAll(tmp)
-
+	var err error
 	module, err = modulePath(tmp)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	inProcessDB = filepath.Join(tmp, "in-process.db")
-	os.Unsetenv("KAGI_CONF")
-	os.Setenv("KAGI_DB", inProcessDB)
+	inProcessDB = os.Getenv("KAGI_DB")
 	return m.Run()
 }
 
@@ -94,13 +114,22 @@ func requireTools(t *testing.T, names ...string) {
 
 // envWithDB returns this process's environment with KAGI_DB set to db.
 func envWithDB(db string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "KAGI_DB=") && !strings.HasPrefix(kv, "KAGI_CONF=") {
-			env = append(env, kv)
+	return append(withoutEnv(os.Environ(), "KAGI_DB", "KAGI_CONF"), "KAGI_DB="+db)
+}
+
+// withoutEnv returns env minus the named variables.
+func withoutEnv(env []string, names ...string) []string {
+	var kept []string
+next:
+	for _, kv := range env {
+		for _, n := range names {
+			if strings.HasPrefix(kv, n+"=") {
+				continue next
+			}
 		}
+		kept = append(kept, kv)
 	}
-	return append(env, "KAGI_DB="+db)
+	return kept
 }
 
 // ciSet reports whether we run under CI, where missing tools are failures.

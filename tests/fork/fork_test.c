@@ -274,9 +274,16 @@ static const char *module_path;
 static const char *workdir;
 
 /*
- * runner_setup loads the module on a fresh database (workdir/NAME.db) and
- * initialises it. If token is non-zero it also initialises a token on the
- * free slot and returns its slot id in *slot, so that sessions can be opened.
+ * runner_setup loads the module and initialises it. If token is non-zero it
+ * also initialises a token labelled fork-NAME in the free slot and returns
+ * its slot id in *slot, so that sessions can be opened.
+ *
+ * Each runner asks for its own database, workdir/NAME.db, with setenv()
+ * before dlopen, as a C host configures a library. Should the module not
+ * see that (a Go c-shared library's os.Getenv reads the environment the
+ * process started with), it uses the database main() put in the starting
+ * environment instead, which the cases share: hence a label per case and
+ * the free slot rather than slot 0. A note line says which it was.
  */
 static CK_FUNCTION_LIST *runner_setup(const char *name, int token,
 				      CK_SLOT_ID *slot)
@@ -284,12 +291,13 @@ static CK_FUNCTION_LIST *runner_setup(const char *name, int token,
 	char db[4096];
 	CK_FUNCTION_LIST *fl;
 	CK_RV rv;
-	CK_SLOT_ID slots[16];
-	CK_ULONG n = 16, i;
+	CK_SLOT_ID slots[64], free_slot = 0;
+	CK_ULONG n = 64, i;
 	CK_BYTE label[32];
+	char text[40];
+	int found = 0;
 	static char so_pin[] = "12345678";
 
-	/* The module reads its environment when it is loaded. */
 	snprintf(db, sizeof db, "%s/%s.db", workdir, name);
 	setenv("KAGI_DB", db, 1);
 	fl = load_module(module_path);
@@ -300,6 +308,9 @@ static CK_FUNCTION_LIST *runner_setup(const char *name, int token,
 		report(0, "parent C_Initialize = 0x%lx", rv);
 		return NULL;
 	}
+	info("note: KAGI_DB set with setenv() before dlopen was %s",
+	     access(db, F_OK) == 0 ? "used"
+				   : "NOT used (the module read the starting environment)");
 	if (!token)
 		return fl;
 
@@ -308,16 +319,29 @@ static CK_FUNCTION_LIST *runner_setup(const char *name, int token,
 		report(0, "parent C_GetSlotList = 0x%lx, %lu slots", rv, n);
 		return NULL;
 	}
+	for (i = 0; i < n && !found; i++) {
+		CK_TOKEN_INFO ti;
+		if (fl->C_GetTokenInfo(slots[i], &ti) == CKR_OK &&
+		    !(ti.flags & CKF_TOKEN_INITIALIZED)) {
+			free_slot = slots[i];
+			found = 1;
+		}
+	}
+	if (!found) {
+		report(0, "parent: no slot with an uninitialised token");
+		return NULL;
+	}
+	snprintf(text, sizeof text, "fork-%s", name);
 	memset(label, ' ', sizeof label);
-	memcpy(label, "forktest", 8);
-	rv = fl->C_InitToken(slots[0], (CK_BYTE *)so_pin, strlen(so_pin),
+	memcpy(label, text, strlen(text));
+	rv = fl->C_InitToken(free_slot, (CK_BYTE *)so_pin, strlen(so_pin),
 			     label);
 	if (rv != CKR_OK) {
-		report(0, "parent C_InitToken(slot %lu) = 0x%lx", slots[0], rv);
+		report(0, "parent C_InitToken(slot %lu) = 0x%lx", free_slot, rv);
 		return NULL;
 	}
 	/* Find the initialised token, wherever its slot is. */
-	n = 16;
+	n = 64;
 	rv = fl->C_GetSlotList(1, slots, &n);
 	if (rv != CKR_OK) {
 		report(0, "parent C_GetSlotList after C_InitToken = 0x%lx", rv);
@@ -332,7 +356,7 @@ static CK_FUNCTION_LIST *runner_setup(const char *name, int token,
 			return fl;
 		}
 	}
-	report(0, "parent: no initialised token labelled forktest after C_InitToken");
+	report(0, "parent: no initialised token labelled %s after C_InitToken", text);
 	return NULL;
 }
 
@@ -761,6 +785,25 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	/*
+	 * Never let the module fall back to the user's default database: make
+	 * sure KAGI_DB is in the environment this process starts with (see
+	 * runner_setup), re-executing once with it if it is not.
+	 */
+	if (!getenv("KAGI_FORK_TEST_STARTED")) {
+		char db[4200];
+		char *args[] = {(char *)self_path, (char *)module_path,
+				(char *)workdir, NULL};
+		snprintf(db, sizeof db, "%s/shared.db", workdir);
+		setenv("KAGI_DB", db, 1);
+		setenv("KAGI_FORK_TEST_STARTED", own_workdir ? "own" : "given", 1);
+		unsetenv("KAGI_CONF");
+		fflush(stdout);
+		execv(self_path, args);
+		perror("execv");
+		return 2;
+	}
+	own_workdir = strcmp(getenv("KAGI_FORK_TEST_STARTED"), "own") == 0;
 
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		pid_t pid;
