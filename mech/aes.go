@@ -57,22 +57,24 @@ const (
 	gcmMaxText = (1<<32 - 2) * 16
 )
 
-func gcmParams(param any) (*ck.GCMParams, error) {
-	var p *ck.GCMParams
+func gcmParams(param any) (ck.GCMParams, error) {
+	var p ck.GCMParams
 	switch v := param.(type) {
 	case ck.GCMParams:
-		p = &v
-	case *ck.GCMParams:
 		p = v
-	}
-	if p == nil {
-		return nil, fmt.Errorf("mech: CKM_AES_GCM needs CK_GCM_PARAMS: %w", ck.CKR_MECHANISM_PARAM_INVALID)
+	case *ck.GCMParams:
+		if v == nil {
+			return p, fmt.Errorf("mech: CKM_AES_GCM needs CK_GCM_PARAMS: %w", ck.CKR_MECHANISM_PARAM_INVALID)
+		}
+		p = *v
+	default:
+		return p, fmt.Errorf("mech: CKM_AES_GCM needs CK_GCM_PARAMS: %w", ck.CKR_MECHANISM_PARAM_INVALID)
 	}
 	if len(p.IV) < gcmMinIV || len(p.IV) > gcmMaxIV {
-		return nil, fmt.Errorf("mech: GCM IV of %d bytes: %w", len(p.IV), ck.CKR_MECHANISM_PARAM_INVALID)
+		return p, fmt.Errorf("mech: GCM IV of %d bytes: %w", len(p.IV), ck.CKR_MECHANISM_PARAM_INVALID)
 	}
 	if p.TagBits < gcmMinTagBits || p.TagBits > gcmMaxTagBits || p.TagBits%8 != 0 {
-		return nil, fmt.Errorf("mech: GCM tag of %d bits: %w", p.TagBits, ck.CKR_MECHANISM_PARAM_INVALID)
+		return p, fmt.Errorf("mech: GCM tag of %d bits: %w", p.TagBits, ck.CKR_MECHANISM_PARAM_INVALID)
 	}
 	return p, nil
 }
@@ -87,6 +89,7 @@ type gcmOp struct {
 	tagLen  int
 	encrypt bool
 	buf     []byte
+	ivBuf   [gcmStdNonce]byte
 }
 
 func newGCM(encrypt bool) func(k *Key, param any) (CipherOp, error) {
@@ -108,17 +111,18 @@ func newGCM(encrypt bool) func(k *Key, param any) (CipherOp, error) {
 				return nil, fmt.Errorf("mech: GCM IV: %w", ck.CKR_MECHANISM_PARAM_INVALID)
 			}
 		}
-		// The IV and AAD may live in the caller's memory; keep a copy.
-		ivaad := make([]byte, len(p.IV)+len(p.AAD))
-		copy(ivaad, p.IV)
-		copy(ivaad[len(p.IV):], p.AAD)
-		return &gcmOp{
-			aead:    aead,
-			iv:      ivaad[:len(p.IV):len(p.IV)],
-			aad:     ivaad[len(p.IV):],
-			tagLen:  int(p.TagBits / 8),
-			encrypt: encrypt,
-		}, nil
+		// The IV and AAD may live in the caller's memory; keep a copy (in
+		// the operation itself for the common 12-byte IV without AAD).
+		o := &gcmOp{aead: aead, tagLen: int(p.TagBits / 8), encrypt: encrypt}
+		if len(p.IV) == gcmStdNonce && len(p.AAD) == 0 {
+			o.iv = o.ivBuf[:copy(o.ivBuf[:], p.IV)]
+		} else {
+			ivaad := make([]byte, len(p.IV)+len(p.AAD))
+			copy(ivaad, p.IV)
+			copy(ivaad[len(p.IV):], p.AAD)
+			o.iv, o.aad = ivaad[:len(p.IV):len(p.IV)], ivaad[len(p.IV):]
+		}
+		return o, nil
 	}
 }
 

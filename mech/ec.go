@@ -126,10 +126,11 @@ func (m *ecdsaMech) verify(k *Key, param any) (VerifyOp, error) {
 }
 
 type ecdsaSign struct {
-	alg  *hashAlg
-	priv *ecdsa.PrivateKey
-	size int
-	h    hash.Hash
+	alg    *hashAlg
+	priv   *ecdsa.PrivateKey
+	size   int
+	h      hash.Hash
+	digest [64]byte // here so it does not escape per call
 }
 
 func (o *ecdsaSign) SigLen() int { return 2 * o.size }
@@ -138,10 +139,9 @@ func (o *ecdsaSign) Sign(data []byte) ([]byte, error) {
 	if o.alg == nil {
 		return o.signHash(data)
 	}
-	var buf [64]byte
 	h := o.alg.get()
 	h.Write(data)
-	d := h.Sum(buf[:0])
+	d := h.Sum(o.digest[:0])
 	o.alg.put(h)
 	return o.signHash(d)
 }
@@ -176,26 +176,26 @@ func (o *ecdsaSign) Final() ([]byte, error) {
 	if o.h == nil {
 		return o.Sign(nil)
 	}
-	var buf [64]byte
-	d := o.h.Sum(buf[:0])
+	d := o.h.Sum(o.digest[:0])
 	o.alg.put(o.h)
 	o.h = nil
 	return o.signHash(d)
 }
 
 type ecdsaVerify struct {
-	alg  *hashAlg
-	pub  *ecdsa.PublicKey
-	size int
-	h    hash.Hash
+	alg    *hashAlg
+	pub    *ecdsa.PublicKey
+	size   int
+	h      hash.Hash
+	digest [64]byte
+	der    [ecdsaMaxDER]byte
 }
 
 func (o *ecdsaVerify) check(d, sig []byte) error {
 	if len(sig) != 2*o.size {
 		return fmt.Errorf("mech: ECDSA signature is %d bytes, want %d: %w", len(sig), 2*o.size, ck.CKR_SIGNATURE_LEN_RANGE)
 	}
-	var buf [2*(3+67) + 4]byte
-	if !ecdsa.VerifyASN1(o.pub, d, ecdsaDER(buf[:0], sig)) {
+	if !ecdsa.VerifyASN1(o.pub, d, ecdsaDER(o.der[:0], sig)) {
 		return fmt.Errorf("mech: ECDSA verify: %w", ck.CKR_SIGNATURE_INVALID)
 	}
 	return nil
@@ -208,10 +208,9 @@ func (o *ecdsaVerify) Verify(data, sig []byte) error {
 	if len(sig) != 2*o.size {
 		return o.check(nil, sig)
 	}
-	var buf [64]byte
 	h := o.alg.get()
 	h.Write(data)
-	d := h.Sum(buf[:0])
+	d := h.Sum(o.digest[:0])
 	o.alg.put(h)
 	return o.check(d, sig)
 }
@@ -234,12 +233,15 @@ func (o *ecdsaVerify) Final(sig []byte) error {
 	if o.h == nil {
 		o.h = o.alg.get()
 	}
-	var buf [64]byte
-	d := o.h.Sum(buf[:0])
+	d := o.h.Sum(o.digest[:0])
 	o.alg.put(o.h)
 	o.h = nil
 	return o.check(d, sig)
 }
+
+// ecdsaMaxDER bounds the DER Ecdsa-Sig-Value for P-521: a SEQUENCE header
+// of at most 3 bytes and two INTEGERs of at most 2+67 bytes.
+const ecdsaMaxDER = 3 + 2*(2+67)
 
 // ecdsaRaw converts an ASN.1 Ecdsa-Sig-Value (SEQUENCE { r INTEGER, s
 // INTEGER }) to r||s with each half left-padded to size bytes.

@@ -114,16 +114,16 @@ func (m *hmacMech) verify(k *Key, param any) (VerifyOp, error) {
 // hmacOp is one HMAC sign or verify operation; it implements both SignOp
 // and VerifyOp.
 type hmacOp struct {
-	alg  *hashAlg
-	pads *hmacPads
-	h    hash.Hash // the inner hash of a multi-part operation
+	alg     *hashAlg
+	pads    *hmacPads
+	h       hash.Hash // the inner hash of a multi-part operation
+	scratch [64]byte  // the inner hash value; here so it does not escape per call
 }
 
 // mac finishes the HMAC whose inner hash h has absorbed the message, and
 // returns h to the pool.
 func (o *hmacOp) finish(h hash.Hash) ([]byte, error) {
-	var buf [64]byte
-	inner := h.Sum(buf[:0])
+	inner := h.Sum(o.scratch[:0])
 	if err := h.(encoding.BinaryUnmarshaler).UnmarshalBinary(o.pads.outer); err != nil {
 		return nil, fmt.Errorf("mech: HMAC state: %w", ck.CKR_GENERAL_ERROR)
 	}

@@ -9,7 +9,6 @@ import (
 	"crypto/rsa"
 	"crypto/sha1"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"math/big"
 	"sync"
@@ -387,5 +386,3 @@ func publicKeyInfo(pub any) ([]ck.Attribute, error) {
 	}
 	return []ck.Attribute{{Type: ck.CKA_PUBLIC_KEY_INFO, Value: der}}, nil
 }
-
-var errNoKey = errors.New("mech: key has been zeroed")

@@ -2,6 +2,7 @@ package mech
 
 import (
 	"bytes"
+	"crypto/rand"
 	"crypto/rsa"
 	"fmt"
 	"hash"
@@ -150,9 +151,9 @@ func (k *Key) rsaPublic() (*rsa.PublicKey, error) {
 // public template; CKA_PUBLIC_EXPONENT, when given, must be 65537: Go's
 // key generation makes no other, and writing our own prime generation for
 // the rare caller asking for e=3 is not worth the risk
-// (CKR_TEMPLATE_INCONSISTENT). rnd is unused: since Go 1.26 crypto/rsa
-// always draws from the system CSPRNG.
-func generateRSA(_ io.Reader, pubT, privT Attrs) (pubAttrs, privAttrs []ck.Attribute, err error) {
+// (CKR_TEMPLATE_INCONSISTENT). rnd is passed on, but since Go 1.26
+// crypto/rsa draws from the system CSPRNG whatever it is given.
+func generateRSA(rnd io.Reader, pubT, privT Attrs) (pubAttrs, privAttrs []ck.Attribute, err error) {
 	if _, err := checkTemplateKind(pubT, ck.CKO_PUBLIC_KEY, ck.CKK_RSA); err != nil {
 		return nil, nil, err
 	}
@@ -175,7 +176,10 @@ func generateRSA(_ io.Reader, pubT, privT Attrs) (pubAttrs, privAttrs []ck.Attri
 			return nil, nil, fmt.Errorf("mech: only public exponent 65537 can be generated: %w", ck.CKR_TEMPLATE_INCONSISTENT)
 		}
 	}
-	priv, err := rsa.GenerateKey(nil, int(bits))
+	if rnd == nil {
+		rnd = rand.Reader
+	}
+	priv, err := rsa.GenerateKey(rnd, int(bits))
 	if err != nil {
 		return nil, nil, fmt.Errorf("mech: RSA key generation: %w", ck.CKR_FUNCTION_FAILED)
 	}
@@ -251,9 +255,10 @@ func rsaRawMax(n *big.Int) int { return (n.BitLen()+7)/8 - 11 }
 var errNoMultiPart = fmt.Errorf("mech: mechanism is single-part only: %w", ck.CKR_FUNCTION_NOT_SUPPORTED)
 
 type rsaSign struct {
-	alg  *hashAlg
-	priv *rsa.PrivateKey
-	h    hash.Hash
+	alg    *hashAlg
+	priv   *rsa.PrivateKey
+	h      hash.Hash
+	digest [64]byte // here so it does not escape per call
 }
 
 func (o *rsaSign) SigLen() int { return (o.priv.N.BitLen() + 7) / 8 }
@@ -265,10 +270,9 @@ func (o *rsaSign) Sign(data []byte) ([]byte, error) {
 		}
 		return o.signDigest(nil, data)
 	}
-	var buf [64]byte
 	h := o.alg.get()
 	h.Write(data)
-	d := h.Sum(buf[:0])
+	d := h.Sum(o.digest[:0])
 	o.alg.put(h)
 	return o.signDigest(o.alg, d)
 }
@@ -299,17 +303,17 @@ func (o *rsaSign) Final() ([]byte, error) {
 	if o.h == nil {
 		return o.Sign(nil)
 	}
-	var buf [64]byte
-	d := o.h.Sum(buf[:0])
+	d := o.h.Sum(o.digest[:0])
 	o.alg.put(o.h)
 	o.h = nil
 	return o.signDigest(o.alg, d)
 }
 
 type rsaVerify struct {
-	alg *hashAlg
-	pub *rsa.PublicKey
-	h   hash.Hash
+	alg    *hashAlg
+	pub    *rsa.PublicKey
+	h      hash.Hash
+	digest [64]byte
 }
 
 func (o *rsaVerify) sigLen(sig []byte) error {
@@ -336,10 +340,9 @@ func (o *rsaVerify) Verify(data, sig []byte) error {
 	if o.alg == nil {
 		return o.check(nil, data, sig)
 	}
-	var buf [64]byte
 	h := o.alg.get()
 	h.Write(data)
-	d := h.Sum(buf[:0])
+	d := h.Sum(o.digest[:0])
 	o.alg.put(h)
 	return o.check(o.alg, d, sig)
 }
@@ -365,8 +368,7 @@ func (o *rsaVerify) Final(sig []byte) error {
 	if o.h == nil {
 		o.h = o.alg.get()
 	}
-	var buf [64]byte
-	d := o.h.Sum(buf[:0])
+	d := o.h.Sum(o.digest[:0])
 	o.alg.put(o.h)
 	o.h = nil
 	return o.check(o.alg, d, sig)
