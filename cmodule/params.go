@@ -110,19 +110,27 @@ func paramBytes(p *C.CK_BYTE, n C.CK_ULONG, ok *bool) []byte {
 	return b
 }
 
+// gcmParams copies IV and AAD into one allocation: AES-GCM is initialised
+// once per message, so this is on the hot path.
 func gcmParams(p unsafe.Pointer, n C.CK_ULONG) (any, C.CK_RV) {
 	c, ok := paramStruct[C.CK_GCM_PARAMS](p, n)
 	if !ok {
 		return nil, rvParamInvalid
 	}
-	g := ck.GCMParams{
-		IV:      paramBytes(c.pIv, c.ulIvLen, &ok),
-		IVBits:  ck.ULong(c.ulIvBits),
-		AAD:     paramBytes(c.pAAD, c.ulAADLen, &ok),
-		TagBits: ck.ULong(c.ulTagBits),
-	}
-	if !ok {
+	if (c.pIv == nil && c.ulIvLen != 0) || (c.pAAD == nil && c.ulAADLen != 0) ||
+		c.ulIvLen > maxLen || c.ulAADLen > maxLen {
 		return nil, rvParamInvalid
+	}
+	ivLen, aadLen := int(c.ulIvLen), int(c.ulAADLen)
+	buf := make([]byte, ivLen+aadLen)
+	g := ck.GCMParams{IVBits: ck.ULong(c.ulIvBits), TagBits: ck.ULong(c.ulTagBits)}
+	if ivLen > 0 {
+		g.IV = buf[:ivLen:ivLen]
+		copy(g.IV, unsafe.Slice((*byte)(unsafe.Pointer(c.pIv)), ivLen))
+	}
+	if aadLen > 0 {
+		g.AAD = buf[ivLen:]
+		copy(g.AAD, unsafe.Slice((*byte)(unsafe.Pointer(c.pAAD)), aadLen))
 	}
 	return g, rvOK
 }
