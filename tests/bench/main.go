@@ -1,0 +1,469 @@
+// Command bench measures libkagi.so against SoftHSMv2 and against the same
+// operation done directly with Go's standard library, in one process, and
+// checks the speed targets of issue 3.
+//
+// Every PKCS#11 operation is done as users do it, through miekg/pkcs11
+// (whose cgo and allocation cost is part of what users see): C_SignInit +
+// C_Sign, C_EncryptInit + C_Encrypt, and so on, each thread on its own
+// session. Start-up and memory are measured in a fresh child process per
+// module (the bench re-executes itself), so each starts cold.
+//
+// Usage (from the repository root, after ./build.sh):
+//
+//	go run ./tests/bench [-kagi build/libkagi.so] [-softhsm /usr/lib/softhsm/libsofthsm2.so]
+//	                     [-time 2s] [-threads 1,2] [-objects 10000] [-quick] [-json]
+//
+// -quick is a smoke run for CI (short cases, 1,000 objects, one start-up run).
+// It is a program, not a test: nothing here fails on a missed target.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Kinds of case, each with its target.
+const (
+	kindCrypto = "crypto" // kagi >= 0.9x stdlib at the same thread count
+	kindKeygen = "keygen" // kagi >= 3x SoftHSMv2
+	kindFind   = "find"   // kagi >= 100x SoftHSMv2
+	kindInfo   = "info"   // no target
+)
+
+// tmpEnv holds the bench's temporary directory once it has re-executed
+// itself with the modules' environment.
+const tmpEnv = "KAGI_BENCH_TMP"
+
+// benchCase is one row family of the table.
+type benchCase struct {
+	name   string
+	kind   string
+	p11    func(m *module) worker
+	stdlib func(s *stdlib) worker // nil: no standard library counterpart
+}
+
+var cryptoCases = []benchCase{
+	{"ECDSA P-256 sign", kindCrypto, (*module).ecdsaSign, (*stdlib).ecdsaSign},
+	{"ECDSA P-256 verify", kindCrypto, (*module).ecdsaVerify, (*stdlib).ecdsaVerify},
+	{"RSA-2048 PKCS#1 v1.5 sign (SHA-256)", kindCrypto, (*module).rsaSign, (*stdlib).rsaSign},
+	{"AES-256-GCM encrypt 4 KiB", kindCrypto, (*module).aesGCM, (*stdlib).aesGCM},
+	{"HMAC-SHA256 1 KiB", kindCrypto, (*module).hmacSHA256, (*stdlib).hmacSHA256},
+}
+
+var findCase = benchCase{"find 1 by label among N objects", kindFind, (*module).find, nil}
+
+var keygenCases = []benchCase{
+	{"AES-256 key gen (token, durable)", kindKeygen, (*module).aesKeyGen, nil},
+	{"EC P-256 key pair gen (token)", kindKeygen, (*module).ecKeyGen, nil},
+}
+
+// row is one line of the result table; nil figures are not available.
+type row struct {
+	Case          string   `json:"case"`
+	Kind          string   `json:"kind"`
+	Threads       int      `json:"threads"`
+	Kagi          *float64 `json:"kagi_ops_per_s"`
+	SoftHSM       *float64 `json:"softhsm_ops_per_s"`
+	Stdlib        *float64 `json:"stdlib_ops_per_s"`
+	KagiVsStdlib  *float64 `json:"kagi_vs_stdlib"`
+	KagiVsSoftHSM *float64 `json:"kagi_vs_softhsm"`
+	Target        string   `json:"target,omitempty"`
+	Result        string   `json:"result"` // PASS, MISS, n/a or -
+	Errors        []string `json:"errors,omitempty"`
+}
+
+// report is everything the bench found, as -json prints it.
+type report struct {
+	Config struct {
+		Kagi       string `json:"kagi"`
+		SoftHSM    string `json:"softhsm"`
+		CaseTime   string `json:"case_time"`
+		Threads    []int  `json:"threads"`
+		Objects    int    `json:"objects"`
+		StartRuns  int    `json:"startup_runs"`
+		Rounds     int    `json:"rounds"`
+		GoVersion  string `json:"go_version"`
+		NumCPU     int    `json:"num_cpu"`
+		GOMAXPROCS int    `json:"gomaxprocs"`
+		TempDir    string `json:"temp_dir"`
+		Quick      bool   `json:"quick"`
+		KagiSetup  string `json:"kagi_setup_error,omitempty"`
+		SoftSetup  string `json:"softhsm_setup_error,omitempty"`
+	} `json:"config"`
+	Rows    []row      `json:"rows"`
+	Startup []startRow `json:"startup"`
+	// Targets lists every target of the issue with its result.
+	Targets []targetResult `json:"targets"`
+}
+
+// targetResult is one target of the issue, checked.
+type targetResult struct {
+	Name    string `json:"name"`
+	Target  string `json:"target"`
+	Measure string `json:"measured"`
+	Result  string `json:"result"` // PASS, MISS or n/a
+}
+
+// startRow is the cold start and memory of one module.
+type startRow struct {
+	Module string   `json:"module"`
+	Result *startup `json:"result,omitempty"`
+	Error  string   `json:"error,omitempty"`
+}
+
+func main() {
+	var (
+		kagiPath    = flag.String("kagi", "build/libkagi.so", "path of libkagi.so")
+		softhsmPath = flag.String("softhsm", "/usr/lib/softhsm/libsofthsm2.so", "path of SoftHSMv2's module")
+		caseTime    = flag.Duration("time", 2*time.Second, "measuring time of each case at each thread count")
+		threadsFlag = flag.String("threads", "1,2", "comma-separated thread counts")
+		objects     = flag.Int("objects", 10000, "token objects for the find and start-up cases")
+		startRuns   = flag.Int("startup-runs", 3, "cold starts per module (the median is reported)")
+		rounds      = flag.Int("rounds", 3, "rounds per case, alternating the implementations; the best round counts")
+		quick       = flag.Bool("quick", false, "smoke run for CI: -time 100ms -objects 1000 -startup-runs 1 -rounds 1 unless set")
+		jsonOut     = flag.Bool("json", false, "print the results as JSON on stdout (progress stays on stderr)")
+		keep        = flag.Bool("keep", false, "keep the temporary directory (databases, token files)")
+
+		child      = flag.Bool("startup-child", false, "internal: measure one cold start of -lib")
+		childLib   = flag.String("lib", "", "internal: module of -startup-child")
+		childLabel = flag.String("find-label", "", "internal: label -startup-child looks for")
+	)
+	flag.Parse()
+	if *child {
+		if err := startupChild(*childLib, *childLabel); err != nil {
+			fmt.Fprintln(os.Stderr, "startup-child:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if *quick {
+		set := map[string]bool{}
+		flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if !set["time"] {
+			*caseTime = 100 * time.Millisecond
+		}
+		if !set["objects"] {
+			*objects = 1000
+		}
+		if !set["startup-runs"] {
+			*startRuns = 1
+		}
+		if !set["rounds"] {
+			*rounds = 1
+		}
+	}
+	threads, err := parseThreads(*threadsFlag)
+	if err != nil || *objects < 1 || *startRuns < 1 || *rounds < 1 {
+		fmt.Fprintln(os.Stderr, "bench: bad -threads, -objects, -startup-runs or -rounds")
+		os.Exit(2)
+	}
+
+	// The modules read their configuration from the environment. kagi, a
+	// Go c-shared library, sees only the environment the process started
+	// with (its os.Getenv misses a later os.Setenv), so the bench sets it
+	// all up and re-executes itself once. The start-up children inherit it.
+	tmp := os.Getenv(tmpEnv)
+	if tmp == "" {
+		tmp, err = os.MkdirTemp("", "kagi-bench-")
+		if err != nil {
+			fatal(err)
+		}
+		if err := setEnvironment(tmp); err != nil {
+			fatal(err)
+		}
+		self, err := os.Executable()
+		if err != nil {
+			fatal(err)
+		}
+		fatal(syscall.Exec(self, os.Args, os.Environ()))
+	}
+	if *keep {
+		progress("keeping %s", tmp)
+	} else {
+		defer os.RemoveAll(tmp)
+	}
+
+	var rep report
+	rep.Config.Kagi, _ = filepath.Abs(*kagiPath)
+	rep.Config.SoftHSM = *softhsmPath
+	rep.Config.CaseTime = caseTime.String()
+	rep.Config.Threads = threads
+	rep.Config.Objects = *objects
+	rep.Config.StartRuns = *startRuns
+	rep.Config.Rounds = *rounds
+	rep.Config.GoVersion = runtime.Version()
+	rep.Config.NumCPU = runtime.NumCPU()
+	rep.Config.GOMAXPROCS = runtime.GOMAXPROCS(0)
+	rep.Config.TempDir = tmp
+	rep.Config.Quick = *quick
+
+	kagi, err := setUp("kagi", rep.Config.Kagi)
+	if err != nil {
+		rep.Config.KagiSetup = err.Error()
+		progress("kagi: %v", err)
+	}
+	softhsm, err := setUp("softhsm", *softhsmPath)
+	if err != nil {
+		rep.Config.SoftSetup = err.Error()
+		progress("softhsm: %v", err)
+	}
+	std, err := newStdlib()
+	if err != nil {
+		fatal(err)
+	}
+
+	for _, c := range cryptoCases {
+		rep.Rows = append(rep.Rows, runCase(c, threads, *caseTime, *rounds, kagi, softhsm, std)...)
+	}
+
+	// Key generation on the tokens as they are now, with a handful of
+	// objects; each case destroys the keys it made.
+	for _, c := range keygenCases {
+		rep.Rows = append(rep.Rows, runCase(c, threads, *caseTime, *rounds, kagi, softhsm, std)...)
+	}
+
+	// Populate both tokens for the find and start-up cases.
+	createRow := row{Case: "create data object (token, durable)", Kind: kindInfo, Threads: 1, Result: "-"}
+	for _, m := range []*module{kagi, softhsm} {
+		if m == nil {
+			continue
+		}
+		progress("%s: creating %d token objects", m.name, *objects)
+		rate, err := m.createObjects(*objects, func(n int) { progress("%s: %d objects", m.name, n) })
+		if err != nil {
+			createRow.Errors = append(createRow.Errors, m.name+": "+err.Error())
+			m.objects = 0
+			continue
+		}
+		if m.name == "kagi" {
+			createRow.Kagi = &rate
+		} else {
+			createRow.SoftHSM = &rate
+		}
+	}
+	createRow.KagiVsSoftHSM = ratio(createRow.Kagi, createRow.SoftHSM)
+	rep.Rows = append(rep.Rows, createRow)
+
+	fc := findCase
+	fc.name = strings.Replace(fc.name, "N", strconv.Itoa(*objects), 1)
+	rep.Rows = append(rep.Rows, runCase(fc, threads, *caseTime, *rounds, usable(kagi), usable(softhsm), std)...)
+
+	label := objectLabel(*objects / 2)
+	for _, m := range []*module{kagi, softhsm} {
+		name, lib := "kagi", rep.Config.Kagi
+		if m == softhsm {
+			name, lib = "softhsm", *softhsmPath
+		}
+		sr := startRow{Module: name}
+		switch {
+		case m == nil || m.objects == 0:
+			sr.Error = "not set up"
+		default:
+			progress("%s: %d cold start(s) with %d objects", name, *startRuns, *objects)
+			r, err := measureStartup(lib, label, *startRuns)
+			if err != nil {
+				sr.Error = err.Error()
+			}
+			sr.Result = r
+		}
+		rep.Startup = append(rep.Startup, sr)
+	}
+
+	rep.Targets = summarize(&rep)
+	if *jsonOut {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			fatal(err)
+		}
+		return
+	}
+	printReport(os.Stdout, &rep)
+}
+
+// setEnvironment points kagi at a fresh database and SoftHSMv2 at a fresh
+// token directory, both in tmp.
+func setEnvironment(tmp string) error {
+	tokens := filepath.Join(tmp, "softhsm-tokens")
+	if err := os.Mkdir(tokens, 0o700); err != nil {
+		return err
+	}
+	conf := filepath.Join(tmp, "softhsm2.conf")
+	text := "directories.tokendir = " + tokens + "\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n"
+	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
+		return err
+	}
+	os.Setenv("SOFTHSM2_CONF", conf)
+	os.Setenv("KAGI_DB", filepath.Join(tmp, "kagi.db"))
+	os.Unsetenv("KAGI_CONF") // the defaults, as a new user has them
+	os.Setenv(tmpEnv, tmp)
+	return nil
+}
+
+func setUp(name, path string) (*module, error) {
+	progress("%s: loading %s", name, path)
+	m, err := loadModule(name, path)
+	if err != nil {
+		return nil, err
+	}
+	progress("%s: generating the keys", name)
+	if err := m.setUpKeys(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// usable returns m if its objects were created, else nil.
+func usable(m *module) *module {
+	if m == nil || m.objects == 0 {
+		return nil
+	}
+	return m
+}
+
+// runCase measures one case at every thread count on each implementation,
+// in rounds of d/rounds that alternate the implementations (so that other
+// load on the machine hits them alike); the best round of each counts.
+func runCase(c benchCase, threads []int, d time.Duration, rounds int, kagi, softhsm *module, std *stdlib) []row {
+	type impl struct {
+		name string
+		w    worker
+		best *float64
+		err  error
+	}
+	var rows []row
+	for _, n := range threads {
+		var impls []*impl
+		if kagi != nil {
+			impls = append(impls, &impl{name: "kagi", w: c.p11(kagi)})
+		}
+		if softhsm != nil {
+			impls = append(impls, &impl{name: "softhsm", w: c.p11(softhsm)})
+		}
+		if c.stdlib != nil {
+			impls = append(impls, &impl{name: "stdlib", w: c.stdlib(std)})
+		}
+		for range rounds {
+			for _, im := range impls {
+				if im.err != nil {
+					continue
+				}
+				rate, err := measure(n, d/time.Duration(rounds), im.w)
+				if err != nil {
+					im.err = err
+					progress("%-38s %d thread(s)  %-8s error: %v", c.name, n, im.name, err)
+					continue
+				}
+				progress("%-38s %d thread(s)  %-8s %12.1f ops/s", c.name, n, im.name, rate)
+				if im.best == nil || rate > *im.best {
+					im.best = &rate
+				}
+			}
+		}
+		r := row{Case: c.name, Kind: c.kind, Threads: n}
+		for _, im := range impls {
+			if im.err != nil {
+				im.best = nil
+				r.Errors = append(r.Errors, im.name+": "+im.err.Error())
+			}
+			switch im.name {
+			case "kagi":
+				r.Kagi = im.best
+			case "softhsm":
+				r.SoftHSM = im.best
+			case "stdlib":
+				r.Stdlib = im.best
+			}
+		}
+		r.KagiVsStdlib = ratio(r.Kagi, r.Stdlib)
+		r.KagiVsSoftHSM = ratio(r.Kagi, r.SoftHSM)
+		r.Target, r.Result = judge(c.kind, r)
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+// judge applies the issue's target for the kind of case.
+func judge(kind string, r row) (target, result string) {
+	var got *float64
+	var want float64
+	switch kind {
+	case kindCrypto:
+		target, got, want = ">= 0.9x stdlib", r.KagiVsStdlib, 0.9
+	case kindKeygen:
+		target, got, want = ">= 3x softhsm", r.KagiVsSoftHSM, 3
+	case kindFind:
+		target, got, want = ">= 100x softhsm", r.KagiVsSoftHSM, 100
+	default:
+		return "", "-"
+	}
+	if got == nil {
+		return target, "n/a"
+	}
+	if *got >= want {
+		return target, "PASS"
+	}
+	return target, "MISS"
+}
+
+func ratio(a, b *float64) *float64 {
+	if a == nil || b == nil || *b == 0 {
+		return nil
+	}
+	r := *a / *b
+	return &r
+}
+
+func parseThreads(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("bad thread count %q", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+func progress(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+}
+
+func fatal(err error) {
+	fmt.Fprintln(os.Stderr, "bench:", err)
+	os.Exit(1)
+}
+
+// fmtRate prints ops/s compactly.
+func fmtRate(v *float64) string {
+	if v == nil {
+		return "n/a"
+	}
+	switch {
+	case *v >= 100:
+		return strconv.FormatFloat(math.Round(*v), 'f', 0, 64)
+	case *v >= 1:
+		return strconv.FormatFloat(*v, 'f', 1, 64)
+	}
+	return strconv.FormatFloat(*v, 'f', 3, 64)
+}
+
+func fmtRatio(v *float64) string {
+	if v == nil {
+		return "-"
+	}
+	if *v >= 10 {
+		return strconv.FormatFloat(*v, 'f', 0, 64) + "x"
+	}
+	return strconv.FormatFloat(*v, 'f', 2, 64) + "x"
+}

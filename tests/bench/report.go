@@ -1,0 +1,155 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// summarize checks every target of the issue against the measured figures.
+func summarize(rep *report) []targetResult {
+	var out []targetResult
+	for _, r := range rep.Rows {
+		if r.Target == "" {
+			continue
+		}
+		m := "-"
+		switch {
+		case r.Kind == kindCrypto && r.KagiVsStdlib != nil:
+			m = fmtRatio(r.KagiVsStdlib) + " stdlib"
+		case r.Kind != kindCrypto && r.KagiVsSoftHSM != nil:
+			m = fmtRatio(r.KagiVsSoftHSM) + " softhsm"
+		}
+		out = append(out, targetResult{
+			Name:    fmt.Sprintf("%s, %d thread(s)", r.Case, r.Threads),
+			Target:  r.Target,
+			Measure: m,
+			Result:  r.Result,
+		})
+	}
+
+	var k, s *startup
+	for _, sr := range rep.Startup {
+		switch {
+		case sr.Error != "":
+		case sr.Module == "kagi":
+			k = sr.Result
+		case sr.Module == "softhsm":
+			s = sr.Result
+		}
+	}
+	start := targetResult{Name: "start-up with the objects (C_Initialize..first find)", Target: "<= 1/5 of softhsm's time", Measure: "-", Result: "n/a"}
+	mem := targetResult{Name: "peak resident memory with the objects", Target: "<= softhsm's", Measure: "-", Result: "n/a"}
+	if k != nil && s != nil {
+		start.Measure = fmt.Sprintf("%.1f ms vs %.1f ms (1/%.1f)", k.TotalMS, s.TotalMS, s.TotalMS/k.TotalMS)
+		start.Result = passMiss(k.TotalMS <= s.TotalMS/5)
+		mem.Measure = fmt.Sprintf("%.1f MB vs %.1f MB", mb(k.MaxRSSKB), mb(s.MaxRSSKB))
+		mem.Result = passMiss(k.MaxRSSKB <= s.MaxRSSKB)
+	}
+	return append(out, start, mem)
+}
+
+func passMiss(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "MISS"
+}
+
+func mb(kb int64) float64 { return float64(kb) / 1024 }
+
+// printReport prints the tables for people.
+func printReport(w io.Writer, rep *report) {
+	c := rep.Config
+	fmt.Fprintf(w, "kagi bench: %s, %d CPUs, GOMAXPROCS=%d, %s per case, %d objects, temp dir %s%s\n",
+		c.GoVersion, c.NumCPU, c.GOMAXPROCS, c.CaseTime, c.Objects, c.TempDir, map[bool]string{true: " (quick)"}[c.Quick])
+	fmt.Fprintf(w, "kagi: %s\nsofthsm: %s\n\n", c.Kagi, c.SoftHSM)
+
+	t := [][]string{{"case", "threads", "kagi ops/s", "softhsm ops/s", "stdlib ops/s", "kagi/stdlib", "kagi/softhsm", "target", "result"}}
+	for _, r := range rep.Rows {
+		stdlib := fmtRate(r.Stdlib)
+		if r.Kind != kindCrypto {
+			stdlib = "-"
+		}
+		t = append(t, []string{r.Case, strconv.Itoa(r.Threads), fmtRate(r.Kagi), fmtRate(r.SoftHSM), stdlib,
+			fmtRatio(r.KagiVsStdlib), fmtRatio(r.KagiVsSoftHSM), r.Target, r.Result})
+	}
+	printTable(w, t, 1)
+
+	fmt.Fprintf(w, "\ncold start in a fresh process, %d objects on the token (median of %d):\n", c.Objects, c.StartRuns)
+	t = [][]string{{"module", "load ms", "C_Initialize ms", "C_OpenSession ms", "C_Login ms", "first find ms", "init..find ms", "peak RSS MB", "RSS before load MB"}}
+	for _, sr := range rep.Startup {
+		if sr.Result == nil {
+			t = append(t, []string{sr.Module, "error", "", "", "", "", "", "", ""})
+			continue
+		}
+		r := sr.Result
+		f := func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
+		t = append(t, []string{sr.Module, f(r.LoadMS), f(r.InitMS), f(r.OpenMS), f(r.LoginMS), f(r.FindMS),
+			f(r.TotalMS), f(mb(r.MaxRSSKB)), f(mb(r.BaseRSSKB))})
+	}
+	printTable(w, t, 1)
+
+	fmt.Fprintln(w, "\ntargets (issue 3):")
+	t = nil
+	pass := 0
+	for _, tr := range rep.Targets {
+		t = append(t, []string{tr.Result, tr.Name, tr.Target, tr.Measure})
+		if tr.Result == "PASS" {
+			pass++
+		}
+	}
+	printTable(w, t, 4)
+	fmt.Fprintf(w, "%d of %d targets met\n", pass, len(rep.Targets))
+
+	var errs []string
+	if c.KagiSetup != "" {
+		errs = append(errs, "kagi set-up: "+c.KagiSetup)
+	}
+	if c.SoftSetup != "" {
+		errs = append(errs, "softhsm set-up: "+c.SoftSetup)
+	}
+	for _, r := range rep.Rows {
+		for _, e := range r.Errors {
+			errs = append(errs, r.Case+", "+strconv.Itoa(r.Threads)+" thread(s), "+e)
+		}
+	}
+	for _, sr := range rep.Startup {
+		if sr.Error != "" {
+			errs = append(errs, "start-up, "+sr.Module+": "+sr.Error)
+		}
+	}
+	if len(errs) > 0 {
+		fmt.Fprintf(w, "\nerrors:\n  %s\n", strings.Join(errs, "\n  "))
+	}
+}
+
+// printTable prints rows in columns: the first left columns left-aligned,
+// the rest right-aligned, two spaces apart.
+func printTable(w io.Writer, rows [][]string, left int) {
+	var width []int
+	for _, r := range rows {
+		for i, cell := range r {
+			if i >= len(width) {
+				width = append(width, 0)
+			}
+			width[i] = max(width[i], len(cell))
+		}
+	}
+	for _, r := range rows {
+		var b strings.Builder
+		for i, cell := range r {
+			if i > 0 {
+				b.WriteString("  ")
+			}
+			pad := strings.Repeat(" ", width[i]-len(cell))
+			if i < left {
+				b.WriteString(cell + pad)
+			} else {
+				b.WriteString(pad + cell)
+			}
+		}
+		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+	}
+}
