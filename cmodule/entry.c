@@ -213,7 +213,10 @@ __attribute__((constructor(101))) static void kagi_early_init(void)
 	}
 }
 
-/* kagi_forked reports whether this process forked since kagi was loaded. */
+/* kagi_forked reports whether this process forked since kagi was loaded.
+ * Only a real fork child (its own copy of memory, where the wipe-on-fork page
+ * reads 0) records that; a vfork or posix_spawn child shares the parent's
+ * memory, reads 1 and must not write anything here. */
 static inline int kagi_forked(void)
 {
 	if (__builtin_expect(__atomic_load_n(&kagi_in_child, __ATOMIC_RELAXED), 0))
@@ -221,11 +224,10 @@ static inline int kagi_forked(void)
 	if (__builtin_expect(kagi_wipe_page != NULL, 1)) {
 		if (__builtin_expect(kagi_wipe_page[0] != 0, 1))
 			return 0;
-	} else if (getpid() == kagi_load_pid) {
-		return 0;
+		__atomic_store_n(&kagi_in_child, 1, __ATOMIC_RELAXED);
+		return 1;
 	}
-	__atomic_store_n(&kagi_in_child, 1, __ATOMIC_RELAXED);
-	return 1;
+	return getpid() != kagi_load_pid;
 }
 
 static void kagi_warn_forked(void)
