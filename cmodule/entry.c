@@ -283,8 +283,9 @@ static inline CK_RV kagi_left_go(enum kagi_fn fn, CK_RV rv)
 	if (fn == KAGI_FN_Initialize &&
 	    (rv == CKR_OK || rv == CKR_CRYPTOKI_ALREADY_INITIALIZED))
 		__atomic_store_n(&kagi_initialized, 1, __ATOMIC_RELEASE);
-	/* Once Go took C_Finalize past its argument check the library is torn
-	 * down, even when closing the database reported an error. */
+	/* C_Finalize leaves the library up only when it refused its argument;
+	 * otherwise it is down, even when closing the database reported an
+	 * error. */
 	if (fn == KAGI_FN_Finalize && rv != CKR_ARGUMENTS_BAD)
 		__atomic_store_n(&kagi_initialized, 0, __ATOMIC_RELEASE);
 
