@@ -70,6 +70,17 @@ func runMain(m *testing.M) int {
 	} else if abs, err := filepath.Abs(path); err == nil {
 		path = abs
 	}
+
+	// A Go c-shared library sees the environment of the process as it was
+	// at exec, not later os.Setenv calls. So that a module that reads its
+	// configuration at load time can never reach the user's default
+	// database ($XDG_DATA_HOME/kagi/kagi.db), the tests run in a copy of
+	// this binary started with a scratch database in its environment. (The
+	// helper process already has its parent's database.)
+	if os.Getenv("KAGI_HELPER") == "" && os.Getenv("KAGI_INTEGRATION_SCRATCH") == "" {
+		return reexec(path)
+	}
+
 	modulePath = path
 	p11 = pkcs11.New(path)
 	if p11 == nil {
@@ -78,6 +89,39 @@ func runMain(m *testing.M) int {
 	}
 	// Never p11.Destroy(): see the package comment.
 	return m.Run()
+}
+
+// reexec runs this test binary again with the module path and a scratch
+// database in its environment from the start, and returns its exit code.
+func reexec(module string) int {
+	scratch, err := os.MkdirTemp("", "kagi-integration-scratch-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "integration:", err)
+		return 1
+	}
+	defer os.RemoveAll(scratch)
+	cmd := exec.Command(os.Args[0], os.Args[1:]...)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "KAGI_CONF=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env,
+		"KAGI_INTEGRATION_SCRATCH="+scratch,
+		"KAGI_MODULE="+module,
+		"XDG_DATA_HOME="+scratch,
+		"KAGI_DB="+filepath.Join(scratch, "load-time.db"),
+	)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		var exit *exec.ExitError
+		if errors.As(err, &exit) && exit.ExitCode() > 0 {
+			return exit.ExitCode()
+		}
+		fmt.Fprintln(os.Stderr, "integration: running the tests:", err)
+		return 1
+	}
+	return 0
 }
 
 // buildModule builds ./cmodule with -buildmode=c-shared into dir.

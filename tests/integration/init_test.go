@@ -1,6 +1,8 @@
 package integration
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 	"unsafe"
@@ -164,3 +166,39 @@ func TestWaitForSlotEventDontBlock(t *testing.T) {
 
 // C_GetFunctionStatus and C_CancelFunction (CKR_FUNCTION_NOT_PARALLEL) are
 // not exposed by miekg/pkcs11; the C tests call them.
+
+// The configuration is read at C_Initialize, not when the module is loaded:
+// an application may set KAGI_DB / KAGI_CONF between dlopen and
+// C_Initialize, and each C_Initialize reads them again (as SoftHSMv2 reads
+// SOFTHSM2_CONF). Every other test here relies on it for a fresh database.
+func TestConfigReadAtInitialize(t *testing.T) {
+	for i := 0; i < 2; i++ {
+		dir := t.TempDir()
+		db := useDB(t, dir)
+		must(t, "C_Initialize", p11.Initialize())
+		_, statErr := os.Stat(db)
+		slots, err := p11.GetSlotList(true)
+		must(t, "C_GetSlotList", err)
+		must(t, "C_Finalize", p11.Finalize())
+		if statErr != nil {
+			t.Fatalf("C_Initialize with KAGI_DB=%s (set after the module was loaded) did not create that database: %v", db, statErr)
+		}
+		if len(slots) != 1 {
+			t.Errorf("database %d: %d slots, want 1 (a fresh database)", i, len(slots))
+		}
+	}
+
+	// KAGI_DB takes precedence over KAGI_CONF's db.
+	dir := t.TempDir()
+	useDB(t, dir)
+	other := filepath.Join(dir, "from-env.db")
+	t.Setenv("KAGI_DB", other)
+	must(t, "C_Initialize", p11.Initialize())
+	must(t, "C_Finalize", p11.Finalize())
+	if _, err := os.Stat(other); err != nil {
+		t.Errorf("KAGI_DB=%s did not take precedence over KAGI_CONF's db: %v", other, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "kagi.db")); err == nil {
+		t.Errorf("KAGI_CONF's db was created although KAGI_DB was set")
+	}
+}
