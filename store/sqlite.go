@@ -25,7 +25,10 @@ const DefaultBusyTimeout = 10 * time.Second
 
 // Database layout. The schema version is PRAGMA user_version; migrations[i]
 // brings a database from version i to i+1, so a later build appends to the
-// list and never edits an entry that shipped.
+// list and never edits an entry that shipped. A build refuses a database
+// newer than it knows, but a process that is already running keeps using
+// its prepared statements after another process migrated, so a migration
+// should only add (tables, columns with defaults, indexes).
 //
 // Slot ids come from meta.next_slot_id and are never reused, even after
 // DeleteToken: the first (free) token of a fresh database gets slot 0, the
@@ -238,7 +241,16 @@ func (s *SQLite) createFile() error {
 	if err != nil {
 		return s.osError(err)
 	}
-	return f.Close()
+	if err := f.Close(); err != nil {
+		return s.osError(err)
+	}
+	// Make the new directory entry durable, as SQLite does for the files
+	// it creates: otherwise a power loss could take the database with it.
+	if d, err := os.Open(filepath.Dir(s.path)); err == nil {
+		d.Sync() //nolint:errcheck // best effort; some file systems refuse fsync on directories
+		d.Close()
+	}
+	return nil
 }
 
 func (s *SQLite) osError(err error) error {
@@ -284,8 +296,8 @@ func (s *SQLite) open(busy time.Duration) error {
 		}
 	}
 	// WAL lets readers work while one process writes; the mode is kept in
-	// the file. It is also the first statement that reads the file, so a
-	// file that is not a database fails here.
+	// the file. (A file that is not a database already failed above, at
+	// the first PRAGMA that reads its header.)
 	var mode string
 	if err := s.conn.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode); err != nil {
 		return s.wrap("opening", err)
@@ -704,9 +716,13 @@ func (s *SQLite) ObjectVersions(tokenID int64) (map[uint64]int64, error) {
 // LoadObjects returns a token's objects with the given ids, in that order,
 // or all of them by id when ids is nil. Ids that do not exist (deleted
 // meanwhile) are left out; ObjectVersions tells the caller what exists.
+// ErrNotFound if the token is gone.
 func (s *SQLite) LoadObjects(tokenID int64, ids []uint64) ([]Object, error) {
 	var out []Object
 	err := s.read("reading objects", func() error {
+		if _, err := s.tokenState(tokenID); err != nil {
+			return err
+		}
 		if ids != nil {
 			out = make([]Object, 0, len(ids))
 			for _, id := range ids {

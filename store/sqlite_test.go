@@ -248,6 +248,9 @@ func TestTokenLifecycle(t *testing.T) {
 	if _, err := s.ObjectVersions(t1.ID); err != ErrNotFound {
 		t.Fatalf("ObjectVersions of a deleted token: %v, want ErrNotFound", err)
 	}
+	if _, err := s.LoadObjects(t1.ID, nil); err != ErrNotFound {
+		t.Fatalf("LoadObjects of a deleted token: %v, want ErrNotFound", err)
+	}
 	var n int
 	s.conn.QueryRowContext(context.Background(), "SELECT count(*) FROM objects WHERE token_id = ?", t1.ID).Scan(&n)
 	if n != 0 {
