@@ -340,7 +340,7 @@ func (s *SQLite) migrate(ctx context.Context) error {
 		return err
 	}
 	if version > len(migrations) {
-		return fmt.Errorf("kagi: database %s has schema version %d, newer than this kagi knows (%d); upgrade kagi", s.path, version, len(migrations))
+		return s.tooNew(version)
 	}
 	if version == len(migrations) {
 		return nil
@@ -355,7 +355,7 @@ func (s *SQLite) migrate(ctx context.Context) error {
 			return err
 		}
 		if version > len(migrations) {
-			return fmt.Errorf("kagi: database %s has schema version %d, newer than this kagi knows (%d); upgrade kagi", s.path, version, len(migrations))
+			return s.tooNew(version)
 		}
 		for v := version; v < len(migrations); v++ {
 			if _, err := s.conn.ExecContext(ctx, migrations[v]); err != nil {
@@ -377,6 +377,10 @@ func (s *SQLite) migrate(ctx context.Context) error {
 		return s.wrap("upgrading the schema", err)
 	}
 	return nil
+}
+
+func (s *SQLite) tooNew(version int) error {
+	return fmt.Errorf("kagi: database %s has schema version %d, newer than this kagi knows (%d); upgrade kagi", s.path, version, len(migrations))
 }
 
 func (s *SQLite) userVersion(ctx context.Context) (int, error) {
