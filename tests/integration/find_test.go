@@ -13,16 +13,17 @@ func TestFindObjectsTemplates(t *testing.T) {
 	slot, sh := userSession(t)
 	key := bytes.Repeat([]byte{5}, 32)
 
-	pubTok := create(t, sh, dataTemplate("alpha", attr(pkcs11.CKA_TOKEN, true), attr(pkcs11.CKA_ID, []byte{1})))
-	pubSes := create(t, sh, dataTemplate("alpha", attr(pkcs11.CKA_ID, []byte{2})))
-	privTok := create(t, sh, dataTemplate("beta", attr(pkcs11.CKA_TOKEN, true), attr(pkcs11.CKA_PRIVATE, true), attr(pkcs11.CKA_ID, []byte{1})))
+	pubTok := create(t, sh, dataTemplate("alpha", attr(pkcs11.CKA_TOKEN, true), attr(pkcs11.CKA_APPLICATION, "app-1")))
+	pubSes := create(t, sh, dataTemplate("alpha", attr(pkcs11.CKA_APPLICATION, "app-2")))
+	privTok := create(t, sh, privateDataTemplate("beta", attr(pkcs11.CKA_TOKEN, true), attr(pkcs11.CKA_APPLICATION, "app-1")))
 	aesTok := create(t, sh, aesTemplate(key, attr(pkcs11.CKA_TOKEN, true), attr(pkcs11.CKA_LABEL, "aes"), attr(pkcs11.CKA_ID, []byte{1})))
-	aesSes := create(t, sh, aesTemplate(key, attr(pkcs11.CKA_LABEL, "aes")))
+	aesSes := create(t, sh, aesTemplate(key, attr(pkcs11.CKA_LABEL, "aes"), attr(pkcs11.CKA_ID, []byte{2})))
 	gen := create(t, sh, []*pkcs11.Attribute{
 		attr(pkcs11.CKA_CLASS, pkcs11.CKO_SECRET_KEY),
 		attr(pkcs11.CKA_KEY_TYPE, pkcs11.CKK_GENERIC_SECRET),
 		attr(pkcs11.CKA_VALUE, key),
 		attr(pkcs11.CKA_LABEL, "hmac"),
+		attr(pkcs11.CKA_ID, []byte{1}),
 	})
 	all := []pkcs11.ObjectHandle{pubTok, pubSes, privTok, aesTok, aesSes, gen}
 
@@ -37,7 +38,9 @@ func TestFindObjectsTemplates(t *testing.T) {
 		{"class private key", []*pkcs11.Attribute{attr(pkcs11.CKA_CLASS, pkcs11.CKO_PRIVATE_KEY)}, nil},
 		{"label alpha", []*pkcs11.Attribute{attr(pkcs11.CKA_LABEL, "alpha")}, []pkcs11.ObjectHandle{pubTok, pubSes}},
 		{"label prefix is not a match", []*pkcs11.Attribute{attr(pkcs11.CKA_LABEL, "alp")}, nil},
-		{"id 01", []*pkcs11.Attribute{attr(pkcs11.CKA_ID, []byte{1})}, []pkcs11.ObjectHandle{pubTok, privTok, aesTok}},
+		{"id 01", []*pkcs11.Attribute{attr(pkcs11.CKA_ID, []byte{1})}, []pkcs11.ObjectHandle{aesTok, gen}},
+		{"id 02", []*pkcs11.Attribute{attr(pkcs11.CKA_ID, []byte{2})}, []pkcs11.ObjectHandle{aesSes}},
+		{"application app-1", []*pkcs11.Attribute{attr(pkcs11.CKA_APPLICATION, "app-1")}, []pkcs11.ObjectHandle{pubTok, privTok}},
 		{"key type AES", []*pkcs11.Attribute{attr(pkcs11.CKA_KEY_TYPE, pkcs11.CKK_AES)}, []pkcs11.ObjectHandle{aesTok, aesSes}},
 		{"key type generic", []*pkcs11.Attribute{attr(pkcs11.CKA_KEY_TYPE, pkcs11.CKK_GENERIC_SECRET)}, []pkcs11.ObjectHandle{gen}},
 		{"token true", []*pkcs11.Attribute{attr(pkcs11.CKA_TOKEN, true)}, []pkcs11.ObjectHandle{pubTok, privTok, aesTok}},

@@ -174,6 +174,15 @@ func dataTemplate(label string, extra ...*pkcs11.Attribute) []*pkcs11.Attribute 
 	}, extra...)
 }
 
+// privateDataTemplate is a private data object (logged-in user only).
+func privateDataTemplate(label string, extra ...*pkcs11.Attribute) []*pkcs11.Attribute {
+	return append([]*pkcs11.Attribute{
+		attr(pkcs11.CKA_CLASS, pkcs11.CKO_DATA),
+		attr(pkcs11.CKA_PRIVATE, true),
+		attr(pkcs11.CKA_LABEL, label),
+	}, extra...)
+}
+
 func create(t *testing.T, sh pkcs11.SessionHandle, tmpl []*pkcs11.Attribute) pkcs11.ObjectHandle {
 	t.Helper()
 	o, err := p11.CreateObject(sh, tmpl)

@@ -255,7 +255,7 @@ func TestCreateObjectTemplateErrors(t *testing.T) {
 		{"CKA_NEVER_EXTRACTABLE given", aesTemplate(key, attr(pkcs11.CKA_NEVER_EXTRACTABLE, true)), pkcs11.CKR_ATTRIBUTE_READ_ONLY},
 		// CKA_VALUE_LEN must not be given to C_CreateObject (footnote 2 of
 		// the secret key tables).
-		{"CKA_VALUE_LEN given", aesTemplate(key, attr(pkcs11.CKA_VALUE_LEN, 32)), pkcs11.CKR_ATTRIBUTE_READ_ONLY},
+		{"CKA_VALUE_LEN given (matching)", aesTemplate(key, attr(pkcs11.CKA_VALUE_LEN, 32)), pkcs11.CKR_ATTRIBUTE_READ_ONLY},
 		{"CKA_LABEL twice, different values", dataTemplate("a", attr(pkcs11.CKA_LABEL, "b")), pkcs11.CKR_TEMPLATE_INCONSISTENT},
 		{"CKA_MODULUS on a data object", dataTemplate("x", attr(pkcs11.CKA_MODULUS, []byte{1, 2, 3})), pkcs11.CKR_ATTRIBUTE_TYPE_INVALID},
 	}
@@ -266,20 +266,26 @@ func TestCreateObjectTemplateErrors(t *testing.T) {
 			_ = p11.DestroyObject(sh, o)
 		}
 	}
+	// ...and a CKA_VALUE_LEN that contradicts CKA_VALUE is refused either
+	// as read-only or as inconsistent (section 4.1.1 rules 3 and 5).
+	_, err := p11.CreateObject(sh, aesTemplate(key, attr(pkcs11.CKA_VALUE_LEN, 16)))
+	if rv := rvOf(err); rv != pkcs11.CKR_ATTRIBUTE_READ_ONLY && rv != pkcs11.CKR_TEMPLATE_INCONSISTENT {
+		t.Errorf("C_CreateObject: CKA_VALUE_LEN 16 with a 32-byte CKA_VALUE: got %s, want CKR_ATTRIBUTE_READ_ONLY or CKR_TEMPLATE_INCONSISTENT", rvName(rv))
+	}
 	if hs := findAll(t, sh, nil); len(hs) != 0 {
 		t.Errorf("refused C_CreateObject calls left %d objects", len(hs))
 	}
 
 	// Token objects need a R/W session.
 	ro := openRO(t, slot)
-	_, err := p11.CreateObject(ro, dataTemplate("x", attr(pkcs11.CKA_TOKEN, true)))
+	_, err = p11.CreateObject(ro, dataTemplate("x", attr(pkcs11.CKA_TOKEN, true)))
 	wantRV(t, "C_CreateObject(token object) in a R/O session", err, pkcs11.CKR_SESSION_READ_ONLY)
 	// ...session objects do not.
 	create(t, ro, dataTemplate("session object in a R/O session"))
 
 	// Private objects need a logged-in user.
 	must(t, "C_Logout", p11.Logout(sh))
-	_, err = p11.CreateObject(sh, dataTemplate("x", attr(pkcs11.CKA_PRIVATE, true)))
+	_, err = p11.CreateObject(sh, privateDataTemplate("x"))
 	wantRV(t, "C_CreateObject(private data) logged out", err, pkcs11.CKR_USER_NOT_LOGGED_IN)
 	_, err = p11.CreateObject(sh, aesTemplate(key))
 	wantRV(t, "C_CreateObject(AES key, private by default) logged out", err, pkcs11.CKR_USER_NOT_LOGGED_IN)
@@ -396,8 +402,8 @@ func TestSessionObjectLifetime(t *testing.T) {
 // 5.6, C_Logout); handles to private objects become invalid.
 func TestLogoutInvalidatesPrivateObjects(t *testing.T) {
 	_, sh := userSession(t)
-	privSession := create(t, sh, dataTemplate("p", attr(pkcs11.CKA_PRIVATE, true)))
-	privToken := create(t, sh, dataTemplate("p", attr(pkcs11.CKA_PRIVATE, true), attr(pkcs11.CKA_TOKEN, true)))
+	privSession := create(t, sh, privateDataTemplate("p"))
+	privToken := create(t, sh, privateDataTemplate("p", attr(pkcs11.CKA_TOKEN, true)))
 	pubSession := create(t, sh, dataTemplate("q"))
 
 	must(t, "C_Logout", p11.Logout(sh))

@@ -160,7 +160,7 @@ func TestSeesOtherProcessKeys(t *testing.T) {
 func TestWrongPINRevealsNothing(t *testing.T) {
 	slot, sh := userSession(t)
 	persistedKeys(t, sh)
-	create(t, sh, dataTemplate("private-data", attr(pkcs11.CKA_TOKEN, true), attr(pkcs11.CKA_PRIVATE, true)))
+	create(t, sh, privateDataTemplate("private-data", attr(pkcs11.CKA_TOKEN, true)))
 	must(t, "C_CloseSession", p11.CloseSession(sh))
 
 	check := func(when string) {
