@@ -147,15 +147,16 @@ func (st *statements) sql() []struct {
 }
 
 // DefaultPath is the database path when none is configured:
-// $XDG_DATA_HOME/kagi/kagi.db, else ~/.local/share/kagi/kagi.db.
-func DefaultPath() string {
-	if d := os.Getenv("XDG_DATA_HOME"); filepath.IsAbs(d) {
+// $XDG_DATA_HOME/kagi/kagi.db, else $HOME/.local/share/kagi/kagi.db. getenv
+// is os.Getenv, or the C library's getenv inside the c-shared module.
+func DefaultPath(getenv func(string) string) string {
+	if d := getenv("XDG_DATA_HOME"); filepath.IsAbs(d) {
 		// The XDG Base Directory spec says relative values are invalid
 		// and must be ignored.
 		return filepath.Join(d, "kagi", "kagi.db")
 	}
-	home, err := os.UserHomeDir()
-	if err != nil || home == "" {
+	home := getenv("HOME")
+	if home == "" {
 		home = "."
 	}
 	return filepath.Join(home, ".local", "share", "kagi", "kagi.db")

@@ -136,16 +136,16 @@ func TestFreshDatabase(t *testing.T) {
 
 func TestDefaultPath(t *testing.T) {
 	t.Setenv("XDG_DATA_HOME", "/xdg")
-	if got := DefaultPath(); got != "/xdg/kagi/kagi.db" {
+	if got := DefaultPath(os.Getenv); got != "/xdg/kagi/kagi.db" {
 		t.Errorf("with XDG_DATA_HOME: %q", got)
 	}
 	t.Setenv("XDG_DATA_HOME", "")
 	t.Setenv("HOME", "/home/u")
-	if got := DefaultPath(); got != "/home/u/.local/share/kagi/kagi.db" {
+	if got := DefaultPath(os.Getenv); got != "/home/u/.local/share/kagi/kagi.db" {
 		t.Errorf("without XDG_DATA_HOME: %q", got)
 	}
 	t.Setenv("XDG_DATA_HOME", "relative")
-	if got := DefaultPath(); got != "/home/u/.local/share/kagi/kagi.db" {
+	if got := DefaultPath(os.Getenv); got != "/home/u/.local/share/kagi/kagi.db" {
 		t.Errorf("with a relative XDG_DATA_HOME: %q", got)
 	}
 }

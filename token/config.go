@@ -26,11 +26,18 @@ type fileConfig struct {
 	LogFile        string `json:"log_file"`
 }
 
-// ConfigFromEnv builds the configuration the module uses: KAGI_CONF (a JSON
+// ConfigFromEnv builds the configuration from the process environment; see
+// ConfigFrom.
+func ConfigFromEnv() (Config, error) { return ConfigFrom(os.Getenv) }
+
+// ConfigFrom builds the configuration the module uses: KAGI_CONF (a JSON
 // file) if set, then KAGI_DB over its database path, then the default path.
-func ConfigFromEnv() (Config, error) {
+// getenv is a parameter because a c-shared Go runtime keeps the environment
+// it saw at load time: cmodule passes the C library's getenv, so a host that
+// sets KAGI_DB after loading the module is heard.
+func ConfigFrom(getenv func(string) string) (Config, error) {
 	cfg := Config{Iterations: DefaultIterations, MaxPINFailures: DefaultMaxPINFailures}
-	if path := os.Getenv("KAGI_CONF"); path != "" {
+	if path := getenv("KAGI_CONF"); path != "" {
 		raw, err := os.ReadFile(path)
 		if err != nil {
 			return cfg, fmt.Errorf("%w: kagi: cannot read KAGI_CONF: %v", ck.CKR_GENERAL_ERROR, err)
@@ -50,11 +57,11 @@ func ConfigFromEnv() (Config, error) {
 			cfg.MaxPINFailures = fc.MaxPINFailures
 		}
 	}
-	if db := os.Getenv("KAGI_DB"); db != "" {
+	if db := getenv("KAGI_DB"); db != "" {
 		cfg.DBPath = db
 	}
 	if cfg.DBPath == "" {
-		cfg.DBPath = store.DefaultPath()
+		cfg.DBPath = store.DefaultPath(getenv)
 	}
 	return cfg, cfg.validate()
 }
