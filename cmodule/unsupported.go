@@ -5,8 +5,6 @@ package main
 */
 import "C"
 
-import "unsafe"
-
 // Entry points that exist with their exact signatures but are not built yet:
 // CKR_CRYPTOKI_NOT_INITIALIZED before C_Initialize, CKR_FUNCTION_NOT_SUPPORTED
 // after. A later issue fills them (multi-part encryption, wrapping,
@@ -140,19 +138,19 @@ func kagiGo_MessageEncryptInit(hSession C.CK_SESSION_HANDLE, pMechanism C.CK_MEC
 }
 
 //export kagiGo_EncryptMessage
-func kagiGo_EncryptMessage(hSession C.CK_SESSION_HANDLE, pParameter unsafe.Pointer, ulParameterLen C.CK_ULONG, pAssociatedData C.CK_BYTE_PTR, ulAssociatedDataLen C.CK_ULONG, pPlaintext C.CK_BYTE_PTR, ulPlaintextLen C.CK_ULONG, pCiphertext C.CK_BYTE_PTR, pulCiphertextLen C.CK_ULONG_PTR) (r C.CK_RV) {
+func kagiGo_EncryptMessage(hSession C.CK_SESSION_HANDLE, pParameter C.CK_VOID_PTR, ulParameterLen C.CK_ULONG, pAssociatedData C.CK_BYTE_PTR, ulAssociatedDataLen C.CK_ULONG, pPlaintext C.CK_BYTE_PTR, ulPlaintextLen C.CK_ULONG, pCiphertext C.CK_BYTE_PTR, pulCiphertextLen C.CK_ULONG_PTR) (r C.CK_RV) {
 	defer guard(&r)
 	return notSupported()
 }
 
 //export kagiGo_EncryptMessageBegin
-func kagiGo_EncryptMessageBegin(hSession C.CK_SESSION_HANDLE, pParameter unsafe.Pointer, ulParameterLen C.CK_ULONG, pAssociatedData C.CK_BYTE_PTR, ulAssociatedDataLen C.CK_ULONG) (r C.CK_RV) {
+func kagiGo_EncryptMessageBegin(hSession C.CK_SESSION_HANDLE, pParameter C.CK_VOID_PTR, ulParameterLen C.CK_ULONG, pAssociatedData C.CK_BYTE_PTR, ulAssociatedDataLen C.CK_ULONG) (r C.CK_RV) {
 	defer guard(&r)
 	return notSupported()
 }
 
 //export kagiGo_EncryptMessageNext
-func kagiGo_EncryptMessageNext(hSession C.CK_SESSION_HANDLE, pParameter unsafe.Pointer, ulParameterLen C.CK_ULONG, pPlaintextPart C.CK_BYTE_PTR, ulPlaintextPartLen C.CK_ULONG, pCiphertextPart C.CK_BYTE_PTR, pulCiphertextPartLen C.CK_ULONG_PTR, flags C.CK_FLAGS) (r C.CK_RV) {
+func kagiGo_EncryptMessageNext(hSession C.CK_SESSION_HANDLE, pParameter C.CK_VOID_PTR, ulParameterLen C.CK_ULONG, pPlaintextPart C.CK_BYTE_PTR, ulPlaintextPartLen C.CK_ULONG, pCiphertextPart C.CK_BYTE_PTR, pulCiphertextPartLen C.CK_ULONG_PTR, flags C.CK_FLAGS) (r C.CK_RV) {
 	defer guard(&r)
 	return notSupported()
 }
@@ -170,19 +168,19 @@ func kagiGo_MessageDecryptInit(hSession C.CK_SESSION_HANDLE, pMechanism C.CK_MEC
 }
 
 //export kagiGo_DecryptMessage
-func kagiGo_DecryptMessage(hSession C.CK_SESSION_HANDLE, pParameter unsafe.Pointer, ulParameterLen C.CK_ULONG, pAssociatedData C.CK_BYTE_PTR, ulAssociatedDataLen C.CK_ULONG, pCiphertext C.CK_BYTE_PTR, ulCiphertextLen C.CK_ULONG, pPlaintext C.CK_BYTE_PTR, pulPlaintextLen C.CK_ULONG_PTR) (r C.CK_RV) {
+func kagiGo_DecryptMessage(hSession C.CK_SESSION_HANDLE, pParameter C.CK_VOID_PTR, ulParameterLen C.CK_ULONG, pAssociatedData C.CK_BYTE_PTR, ulAssociatedDataLen C.CK_ULONG, pCiphertext C.CK_BYTE_PTR, ulCiphertextLen C.CK_ULONG, pPlaintext C.CK_BYTE_PTR, pulPlaintextLen C.CK_ULONG_PTR) (r C.CK_RV) {
 	defer guard(&r)
 	return notSupported()
 }
 
 //export kagiGo_DecryptMessageBegin
-func kagiGo_DecryptMessageBegin(hSession C.CK_SESSION_HANDLE, pParameter unsafe.Pointer, ulParameterLen C.CK_ULONG, pAssociatedData C.CK_BYTE_PTR, ulAssociatedDataLen C.CK_ULONG) (r C.CK_RV) {
+func kagiGo_DecryptMessageBegin(hSession C.CK_SESSION_HANDLE, pParameter C.CK_VOID_PTR, ulParameterLen C.CK_ULONG, pAssociatedData C.CK_BYTE_PTR, ulAssociatedDataLen C.CK_ULONG) (r C.CK_RV) {
 	defer guard(&r)
 	return notSupported()
 }
 
 //export kagiGo_DecryptMessageNext
-func kagiGo_DecryptMessageNext(hSession C.CK_SESSION_HANDLE, pParameter unsafe.Pointer, ulParameterLen C.CK_ULONG, pCiphertextPart C.CK_BYTE_PTR, ulCiphertextPartLen C.CK_ULONG, pPlaintextPart C.CK_BYTE_PTR, pulPlaintextPartLen C.CK_ULONG_PTR, flags C.CK_FLAGS) (r C.CK_RV) {
+func kagiGo_DecryptMessageNext(hSession C.CK_SESSION_HANDLE, pParameter C.CK_VOID_PTR, ulParameterLen C.CK_ULONG, pCiphertextPart C.CK_BYTE_PTR, ulCiphertextPartLen C.CK_ULONG, pPlaintextPart C.CK_BYTE_PTR, pulPlaintextPartLen C.CK_ULONG_PTR, flags C.CK_FLAGS) (r C.CK_RV) {
 	defer guard(&r)
 	return notSupported()
 }
@@ -200,19 +198,19 @@ func kagiGo_MessageSignInit(hSession C.CK_SESSION_HANDLE, pMechanism C.CK_MECHAN
 }
 
 //export kagiGo_SignMessage
-func kagiGo_SignMessage(hSession C.CK_SESSION_HANDLE, pParameter unsafe.Pointer, ulParameterLen C.CK_ULONG, pData C.CK_BYTE_PTR, ulDataLen C.CK_ULONG, pSignature C.CK_BYTE_PTR, pulSignatureLen C.CK_ULONG_PTR) (r C.CK_RV) {
+func kagiGo_SignMessage(hSession C.CK_SESSION_HANDLE, pParameter C.CK_VOID_PTR, ulParameterLen C.CK_ULONG, pData C.CK_BYTE_PTR, ulDataLen C.CK_ULONG, pSignature C.CK_BYTE_PTR, pulSignatureLen C.CK_ULONG_PTR) (r C.CK_RV) {
 	defer guard(&r)
 	return notSupported()
 }
 
 //export kagiGo_SignMessageBegin
-func kagiGo_SignMessageBegin(hSession C.CK_SESSION_HANDLE, pParameter unsafe.Pointer, ulParameterLen C.CK_ULONG) (r C.CK_RV) {
+func kagiGo_SignMessageBegin(hSession C.CK_SESSION_HANDLE, pParameter C.CK_VOID_PTR, ulParameterLen C.CK_ULONG) (r C.CK_RV) {
 	defer guard(&r)
 	return notSupported()
 }
 
 //export kagiGo_SignMessageNext
-func kagiGo_SignMessageNext(hSession C.CK_SESSION_HANDLE, pParameter unsafe.Pointer, ulParameterLen C.CK_ULONG, pData C.CK_BYTE_PTR, ulDataLen C.CK_ULONG, pSignature C.CK_BYTE_PTR, pulSignatureLen C.CK_ULONG_PTR) (r C.CK_RV) {
+func kagiGo_SignMessageNext(hSession C.CK_SESSION_HANDLE, pParameter C.CK_VOID_PTR, ulParameterLen C.CK_ULONG, pData C.CK_BYTE_PTR, ulDataLen C.CK_ULONG, pSignature C.CK_BYTE_PTR, pulSignatureLen C.CK_ULONG_PTR) (r C.CK_RV) {
 	defer guard(&r)
 	return notSupported()
 }
@@ -230,19 +228,19 @@ func kagiGo_MessageVerifyInit(hSession C.CK_SESSION_HANDLE, pMechanism C.CK_MECH
 }
 
 //export kagiGo_VerifyMessage
-func kagiGo_VerifyMessage(hSession C.CK_SESSION_HANDLE, pParameter unsafe.Pointer, ulParameterLen C.CK_ULONG, pData C.CK_BYTE_PTR, ulDataLen C.CK_ULONG, pSignature C.CK_BYTE_PTR, ulSignatureLen C.CK_ULONG) (r C.CK_RV) {
+func kagiGo_VerifyMessage(hSession C.CK_SESSION_HANDLE, pParameter C.CK_VOID_PTR, ulParameterLen C.CK_ULONG, pData C.CK_BYTE_PTR, ulDataLen C.CK_ULONG, pSignature C.CK_BYTE_PTR, ulSignatureLen C.CK_ULONG) (r C.CK_RV) {
 	defer guard(&r)
 	return notSupported()
 }
 
 //export kagiGo_VerifyMessageBegin
-func kagiGo_VerifyMessageBegin(hSession C.CK_SESSION_HANDLE, pParameter unsafe.Pointer, ulParameterLen C.CK_ULONG) (r C.CK_RV) {
+func kagiGo_VerifyMessageBegin(hSession C.CK_SESSION_HANDLE, pParameter C.CK_VOID_PTR, ulParameterLen C.CK_ULONG) (r C.CK_RV) {
 	defer guard(&r)
 	return notSupported()
 }
 
 //export kagiGo_VerifyMessageNext
-func kagiGo_VerifyMessageNext(hSession C.CK_SESSION_HANDLE, pParameter unsafe.Pointer, ulParameterLen C.CK_ULONG, pData C.CK_BYTE_PTR, ulDataLen C.CK_ULONG, pSignature C.CK_BYTE_PTR, ulSignatureLen C.CK_ULONG) (r C.CK_RV) {
+func kagiGo_VerifyMessageNext(hSession C.CK_SESSION_HANDLE, pParameter C.CK_VOID_PTR, ulParameterLen C.CK_ULONG, pData C.CK_BYTE_PTR, ulDataLen C.CK_ULONG, pSignature C.CK_BYTE_PTR, ulSignatureLen C.CK_ULONG) (r C.CK_RV) {
 	defer guard(&r)
 	return notSupported()
 }
