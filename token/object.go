@@ -48,13 +48,14 @@ type object struct {
 	keyType ck.KeyType
 	private bool
 	onToken bool
+	// sealedRow says the stored row is sealed whole: private objects, and
+	// any object holding key material (even with CKA_PRIVATE false), so
+	// that no attribute of a key can be edited at rest undetected.
+	sealedRow bool
 
-	// attrs is nil while a private object is locked (no user logged in).
+	// attrs is nil while a sealed row is locked (no user logged in).
 	attrs attrMap
-	// sealed holds the still-sealed secret attributes of a public token
-	// object read before login; they are opened at login.
-	sealed map[ck.AttributeType][]byte
-	// blob is the stored form of a private object, kept to unlock at login.
+	// blob is the stored form of a sealed row, kept to unlock at login.
 	blob []byte
 
 	keyMu sync.Mutex
@@ -92,9 +93,6 @@ func (o *object) mechKey() (*mech.Key, error) {
 	if o.key != nil {
 		return o.key, nil
 	}
-	if len(o.sealed) != 0 {
-		return nil, ck.CKR_USER_NOT_LOGGED_IN
-	}
 	k, err := mech.KeyFromAttrs(o.class, o.keyType, o.attrs)
 	if err != nil {
 		return nil, err
@@ -116,12 +114,9 @@ func (o *object) dropKey() {
 // material secret.
 func (o *object) storeAttrs() []store.Attr {
 	rules := o.rules()
-	out := make([]store.Attr, 0, len(o.attrs)+len(o.sealed))
+	out := make([]store.Attr, 0, len(o.attrs))
 	for t, v := range o.attrs {
 		out = append(out, store.Attr{Type: uint64(t), Value: v, Secret: rules[t].flags&secret != 0})
-	}
-	for t, s := range o.sealed {
-		out = append(out, store.Attr{Type: uint64(t), Secret: true, Sealed: s})
 	}
 	return out
 }
@@ -134,14 +129,15 @@ func (o *object) setHeader() {
 	o.keyType = ck.KeyType(kt)
 	o.private = o.attrs.bool(ck.CKA_PRIVATE)
 	o.onToken = o.attrs.bool(ck.CKA_TOKEN)
+	o.sealedRow = o.private || o.hasSecrets()
 }
 
-// decode builds an object from its stored row. Private objects stay locked
+// decode builds an object from its stored row. Sealed rows stay locked
 // unless the user is logged in.
 func (t *tokenState) decode(rec store.Object) (*object, error) {
-	o := &object{id: rec.ID, tok: t, version: rec.Version, private: rec.Private, onToken: true}
+	o := &object{id: rec.ID, tok: t, version: rec.Version, onToken: true}
 	if rec.Private {
-		o.blob = rec.Blob
+		o.sealedRow, o.private, o.blob = true, true, rec.Blob
 		if t.login == ck.CKU_USER {
 			if err := o.unlock(); err != nil {
 				return nil, err
@@ -149,18 +145,15 @@ func (t *tokenState) decode(rec store.Object) (*object, error) {
 		}
 		return o, nil
 	}
-	attrs, err := store.DecodeObject(t.rec.UUID, rec.ID, false, rec.Blob, t.sealer)
+	attrs, err := store.DecodeObject(t.rec.UUID, rec.ID, false, rec.Blob, nil)
 	if err != nil {
 		return nil, err
 	}
 	o.attrs = make(attrMap, len(attrs))
 	for _, a := range attrs {
-		if a.Value == nil && a.Sealed != nil {
-			if o.sealed == nil {
-				o.sealed = map[ck.AttributeType][]byte{}
-			}
-			o.sealed[ck.AttributeType(a.Type)] = a.Sealed
-			continue
+		if a.Secret {
+			// Key material lives only in sealed rows.
+			return nil, store.ErrCorrupt
 		}
 		o.attrs[ck.AttributeType(a.Type)] = a.Value
 	}
@@ -168,45 +161,29 @@ func (t *tokenState) decode(rec store.Object) (*object, error) {
 	return o, nil
 }
 
-// unlock opens a private object's sealed blob, or the sealed secret
-// attributes of a public one, with the token master key.
+// unlock opens a sealed row with the token master key.
 func (o *object) unlock() error {
+	if !o.sealedRow || o.attrs != nil {
+		return nil
+	}
 	t := o.tok
-	if o.private {
-		if o.attrs != nil {
-			return nil
-		}
-		attrs, err := store.DecodeObject(t.rec.UUID, o.id, true, o.blob, t.sealer)
-		if err != nil {
-			return err
-		}
-		m := make(attrMap, len(attrs))
-		for _, a := range attrs {
-			m[ck.AttributeType(a.Type)] = a.Value
-		}
-		o.attrs = m
-		o.setHeader()
-		return nil
+	attrs, err := store.DecodeObject(t.rec.UUID, o.id, true, o.blob, t.sealer)
+	if err != nil {
+		return err
 	}
-	if len(o.sealed) == 0 {
-		return nil
+	m := make(attrMap, len(attrs))
+	for _, a := range attrs {
+		m[ck.AttributeType(a.Type)] = a.Value
 	}
-	m := o.attrs.clone()
-	for typ, s := range o.sealed {
-		v, err := store.OpenAttr(t.rec.UUID, o.id, store.Attr{Type: uint64(typ), Secret: true, Sealed: s}, t.sealer)
-		if err != nil {
-			return err
-		}
-		m[typ] = v
-	}
-	o.attrs, o.sealed = m, nil
+	o.attrs = m
+	o.setHeader()
 	return nil
 }
 
-// lock forgets a private object's plaintext attributes (logout).
+// lock forgets a sealed row's plaintext (logout).
 func (o *object) lock() {
 	o.dropKey()
-	if o.private && o.onToken {
+	if o.sealedRow && o.onToken {
 		o.attrs = nil
 	}
 }

@@ -27,17 +27,14 @@ func (l *Library) newObject(s *session, m attrMap) (*object, error) {
 	if o.private && s.tok.login != ck.CKU_USER {
 		return nil, ck.CKR_USER_NOT_LOGGED_IN
 	}
-	if o.onToken && o.hasSecrets() && s.tok.sealer == nil {
+	if o.onToken && o.sealedRow && s.tok.sealer == nil {
 		return nil, ck.CKR_USER_NOT_LOGGED_IN
 	}
 	return o, nil
 }
 
-// hasSecrets says whether the object carries key material sealed at rest.
+// hasSecrets says whether the object carries key material.
 func (o *object) hasSecrets() bool {
-	if len(o.sealed) != 0 {
-		return true
-	}
 	rules := o.rules()
 	for t := range o.attrs {
 		if rules[t].flags&secret != 0 {
@@ -63,14 +60,17 @@ func (l *Library) persist(s *session, objs ...*object) error {
 			o.id = id
 		}
 		var sealer *store.Sealer
-		if o.private || o.hasSecrets() {
+		if o.sealedRow {
 			sealer = o.tok.sealer
 		}
-		blob, err := store.EncodeObject(o.tok.rec.UUID, o.id, o.private, o.storeAttrs(), sealer)
+		blob, err := store.EncodeObject(o.tok.rec.UUID, o.id, o.sealedRow, o.storeAttrs(), sealer)
 		if err != nil {
 			return err
 		}
-		rows = append(rows, store.Object{ID: o.id, TokenID: o.tok.rec.ID, Private: o.private, Blob: blob})
+		rows = append(rows, store.Object{
+			ID: o.id, TokenID: o.tok.rec.ID, TokenUUID: o.tok.rec.UUID,
+			Private: o.sealedRow, Blob: blob,
+		})
 	}
 	if len(rows) != 0 {
 		versions, err := l.st.PutObjects(rows...)
@@ -81,7 +81,7 @@ func (l *Library) persist(s *session, objs ...*object) error {
 		for _, o := range objs {
 			if o.onToken {
 				o.version = versions[i]
-				if o.private {
+				if o.sealedRow {
 					o.blob = rows[i].Blob
 				}
 				i++
@@ -288,9 +288,8 @@ func (l *Library) GetAttributeValue(sh ck.SessionHandle, oh ck.ObjectHandle, typ
 	out := make([]AttrValue, len(types))
 	for i, t := range types {
 		v, ok := o.attrs[t]
-		_, isSealed := o.sealed[t]
 		switch {
-		case rules[t].flags&hidden != 0 && (hide || isSealed) && (ok || isSealed):
+		case ok && hide && rules[t].flags&hidden != 0:
 			out[i].Err = ck.CKR_ATTRIBUTE_SENSITIVE
 		case !ok:
 			out[i].Err = ck.CKR_ATTRIBUTE_TYPE_INVALID
@@ -315,6 +314,9 @@ func (l *Library) SetAttributeValue(sh ck.SessionHandle, oh ck.ObjectHandle, tmp
 	}
 	if o.onToken && !s.rw {
 		return ck.CKR_SESSION_READ_ONLY
+	}
+	if o.onToken && o.sealedRow && s.tok.sealer == nil {
+		return ck.CKR_USER_NOT_LOGGED_IN
 	}
 	if !o.attrs.bool(ck.CKA_MODIFIABLE) {
 		return ck.CKR_ACTION_PROHIBITED
@@ -342,12 +344,8 @@ func (l *Library) SetAttributeValue(sh ck.SessionHandle, oh ck.ObjectHandle, tmp
 		next[typ] = v
 	}
 	// Build the changed object aside and swap it in under the same handle,
-	// so a failed write leaves the old one as it was. Sealed values of a
-	// public object are rewritten as they are.
-	updated := &object{
-		handle: o.handle, id: o.id, tok: o.tok, owner: o.owner,
-		attrs: next, sealed: o.sealed,
-	}
+	// so a failed write leaves the old one as it was.
+	updated := &object{handle: o.handle, id: o.id, tok: o.tok, owner: o.owner, attrs: next}
 	updated.setHeader()
 	if err := l.persist(s, updated); err != nil {
 		return err

@@ -37,26 +37,11 @@ func (t *tokenState) logout() {
 	if t.login == notLoggedIn {
 		return
 	}
-	wasUser := t.login == ck.CKU_USER
 	t.login = notLoggedIn
 	for _, o := range t.objects {
 		o.lock()
 	}
 	t.byLabel = nil
-	if wasUser && t.lib != nil {
-		// Public token objects carrying key material got it unsealed at
-		// login; read them back in their sealed form.
-		reload := false
-		for _, o := range t.objects {
-			if !o.private && o.hasSecrets() {
-				o.version = -1
-				reload = true
-			}
-		}
-		if reload {
-			t.lib.loadObjects(t) //nolint:errcheck // a failure leaves them stale until the next refresh
-		}
-	}
 	if t.sealer != nil {
 		t.sealer.Zero()
 		t.sealer = nil

@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"math/big"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -396,5 +397,44 @@ func TestWrongPINNeverRevealsPrivateObjects(t *testing.T) {
 	}
 	if hs := find(t, other, osh, attr(ck.CKA_LABEL, "secret-data")); len(hs) != 1 {
 		t.Fatalf("after login: %d", len(hs))
+	}
+}
+
+func TestKeyMaterialIsSealedEvenInPublicObjects(t *testing.T) {
+	l, slot, sh, db := ready(t)
+	h, err := l.CreateObject(sh, []ck.Attribute{
+		attr(ck.CKA_CLASS, ck.CKO_SECRET_KEY), attr(ck.CKA_KEY_TYPE, ck.CKK_AES), attr(ck.CKA_TOKEN, true),
+		attr(ck.CKA_PRIVATE, false), attr(ck.CKA_LABEL, "pub-aes"), attr(ck.CKA_VALUE, bytes.Repeat([]byte{1}, 16)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(raw, []byte("pub-aes")) {
+		t.Fatal("the label of a key is stored in the clear")
+	}
+	if err := l.Logout(sh); err != nil {
+		t.Fatal(err)
+	}
+	if hs := find(t, l, sh, attr(ck.CKA_LABEL, "pub-aes")); len(hs) != 0 {
+		t.Fatal("a key is visible without login")
+	}
+	_, err = l.GetAttributeValue(sh, h, []ck.AttributeType{ck.CKA_LABEL})
+	wantRV(t, err, ck.CKR_OBJECT_HANDLE_INVALID)
+	other := open(t, db)
+	osh, _ := other.OpenSession(slot, ck.CKF_SERIAL_SESSION)
+	if err := other.Login(osh, ck.CKU_USER, userPIN); err != nil {
+		t.Fatal(err)
+	}
+	hs := find(t, other, osh, attr(ck.CKA_LABEL, "pub-aes"))
+	if len(hs) != 1 {
+		t.Fatalf("after login: %d", len(hs))
+	}
+	vals, _ := other.GetAttributeValue(osh, hs[0], []ck.AttributeType{ck.CKA_PRIVATE})
+	if p, _ := ck.BytesBool(vals[0].Value); p {
+		t.Fatal("CKA_PRIVATE changed by storage")
 	}
 }
