@@ -1,6 +1,7 @@
 package main
 
 /*
+#include <stdlib.h>
 #include "pkcs11.h"
 */
 import "C"
@@ -46,7 +47,7 @@ func kagiGo_Initialize(pInitArgs C.CK_VOID_PTR) (r C.CK_RV) {
 			return r
 		}
 	}
-	cfg, err := token.ConfigFromEnv()
+	cfg, err := token.ConfigFrom(cgetenv)
 	if err != nil {
 		initFailed(err)
 		return rvErr(err)
@@ -58,6 +59,32 @@ func kagiGo_Initialize(pInitArgs C.CK_VOID_PTR) (r C.CK_RV) {
 	}
 	lib.Store(l)
 	return rvOK
+}
+
+// cgetenv reads the C library's environment. The Go runtime of a c-shared
+// library copies the environment once, when it is loaded, so os.Getenv would
+// miss a KAGI_DB that the host sets (setenv) between loading the module and
+// C_Initialize, as tests and wrappers commonly do.
+func cgetenv(name string) string {
+	cs := C.CString(name)
+	defer C.free(unsafe.Pointer(cs))
+	if v := C.getenv(cs); v != nil {
+		return C.GoString(v)
+	}
+	return ""
+}
+
+// cGetenv reads the C library's environment. The Go runtime of a c-shared
+// library copied the environment when it was loaded, so os.Getenv would miss
+// a KAGI_DB the host set afterwards (before C_Initialize).
+func cGetenv(name string) string {
+	cname := C.CString(name)
+	defer C.free(unsafe.Pointer(cname))
+	v := C.getenv(cname)
+	if v == nil {
+		return ""
+	}
+	return C.GoString(v)
 }
 
 // initArgs checks CK_C_INITIALIZE_ARGS (section 5.4, C_Initialize). kagi
