@@ -74,19 +74,6 @@ func cgetenv(name string) string {
 	return ""
 }
 
-// cGetenv reads the C library's environment. The Go runtime of a c-shared
-// library copied the environment when it was loaded, so os.Getenv would miss
-// a KAGI_DB the host set afterwards (before C_Initialize).
-func cGetenv(name string) string {
-	cname := C.CString(name)
-	defer C.free(unsafe.Pointer(cname))
-	v := C.getenv(cname)
-	if v == nil {
-		return ""
-	}
-	return C.GoString(v)
-}
-
 // initArgs checks CK_C_INITIALIZE_ARGS (section 5.4, C_Initialize). kagi
 // always uses its own OS-level locking, so either set of locking callbacks
 // is accepted and never called.
