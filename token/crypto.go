@@ -31,17 +31,22 @@ type (
 	}
 )
 
-// keyUse describes what an Init function needs of its key.
+// keyUse describes what an Init function needs of its mechanism and key.
 type keyUse struct {
-	usage   ck.AttributeType // CKA_SIGN, CKA_VERIFY, ...
-	classes []ck.ObjectClass // key classes that can do it
+	usage    ck.AttributeType      // CKA_SIGN, CKA_VERIFY, ...
+	classes  []ck.ObjectClass      // key classes that can do it
+	supports func(*mech.Spec) bool // the mechanism offers the function
 }
 
 var (
-	useSign    = keyUse{ck.CKA_SIGN, []ck.ObjectClass{ck.CKO_PRIVATE_KEY, ck.CKO_SECRET_KEY}}
-	useVerify  = keyUse{ck.CKA_VERIFY, []ck.ObjectClass{ck.CKO_PUBLIC_KEY, ck.CKO_SECRET_KEY}}
-	useEncrypt = keyUse{ck.CKA_ENCRYPT, []ck.ObjectClass{ck.CKO_PUBLIC_KEY, ck.CKO_SECRET_KEY}}
-	useDecrypt = keyUse{ck.CKA_DECRYPT, []ck.ObjectClass{ck.CKO_PRIVATE_KEY, ck.CKO_SECRET_KEY}}
+	useSign = keyUse{ck.CKA_SIGN, []ck.ObjectClass{ck.CKO_PRIVATE_KEY, ck.CKO_SECRET_KEY},
+		func(s *mech.Spec) bool { return s.Sign != nil }}
+	useVerify = keyUse{ck.CKA_VERIFY, []ck.ObjectClass{ck.CKO_PUBLIC_KEY, ck.CKO_SECRET_KEY},
+		func(s *mech.Spec) bool { return s.Verify != nil }}
+	useEncrypt = keyUse{ck.CKA_ENCRYPT, []ck.ObjectClass{ck.CKO_PUBLIC_KEY, ck.CKO_SECRET_KEY},
+		func(s *mech.Spec) bool { return s.Encrypt != nil }}
+	useDecrypt = keyUse{ck.CKA_DECRYPT, []ck.ObjectClass{ck.CKO_PRIVATE_KEY, ck.CKO_SECRET_KEY},
+		func(s *mech.Spec) bool { return s.Decrypt != nil }}
 )
 
 // opKey resolves the mechanism and key of an Init call and checks that the
@@ -51,7 +56,7 @@ func (l *Library) opKey(s *session, m ck.Mechanism, kh ck.ObjectHandle, use keyU
 		return nil, nil, ck.CKR_GENERAL_ERROR
 	}
 	spec, ok := mech.Lookup(m.Type)
-	if !ok {
+	if !ok || !use.supports(spec) {
 		return nil, nil, ck.CKR_MECHANISM_INVALID
 	}
 	l.mu.RLock()
@@ -113,9 +118,6 @@ func (l *Library) SignInit(sh ck.SessionHandle, m ck.Mechanism, key ck.ObjectHan
 	spec, k, err := l.opKey(s, m, key, useSign)
 	if err != nil {
 		return err
-	}
-	if spec.Sign == nil {
-		return ck.CKR_MECHANISM_INVALID
 	}
 	op, err := spec.Sign(k, m.Param)
 	if err != nil {
@@ -219,9 +221,6 @@ func (l *Library) VerifyInit(sh ck.SessionHandle, m ck.Mechanism, key ck.ObjectH
 	if err != nil {
 		return err
 	}
-	if spec.Verify == nil {
-		return ck.CKR_MECHANISM_INVALID
-	}
 	op, err := spec.Verify(k, m.Param)
 	if err != nil {
 		return err
@@ -303,9 +302,6 @@ func (l *Library) cipherInit(sh ck.SessionHandle, m ck.Mechanism, key ck.ObjectH
 	ctor := spec.Encrypt
 	if !encrypt {
 		ctor = spec.Decrypt
-	}
-	if ctor == nil {
-		return ck.CKR_MECHANISM_INVALID
 	}
 	op, err := ctor(k, m.Param)
 	if err != nil {

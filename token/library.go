@@ -50,9 +50,26 @@ type Library struct {
 	slots    []*tokenState         // sorted by slot id
 	sessions map[ck.SessionHandle]*session
 	objects  map[ck.ObjectHandle]*object
+}
 
-	nextSession atomic.Uint64
-	nextObject  atomic.Uint64
+// Handle counters are process-wide: PKCS#11 handles are never reused while
+// the module is loaded, even across C_Finalize and C_Initialize.
+var nextSession, nextObject atomic.Uint64
+
+// publish gives a readable object a handle (a new one unless reuse is set)
+// and enters it in the handle table. A locked object has no handle: the
+// handles of private objects die at logout (section 5.6, C_Logout).
+// Caller holds l.mu for writing.
+func (l *Library) publish(o *object, reuse ck.ObjectHandle) {
+	if o.attrs == nil {
+		o.handle = 0
+		return
+	}
+	o.handle = reuse
+	if o.handle == 0 {
+		o.handle = ck.ObjectHandle(nextObject.Add(1))
+	}
+	l.objects[o.handle] = o
 }
 
 // New opens the database and brings the library up (C_Initialize).
@@ -238,20 +255,22 @@ func (l *Library) loadObjects(t *tokenState) error {
 			}
 			continue
 		}
+		var reuse ck.ObjectHandle
 		if old := t.objects[rec.ID]; old != nil {
-			o.handle = old.handle
-		} else {
-			o.handle = ck.ObjectHandle(l.nextObject.Add(1))
+			reuse = old.handle
+			l.forget(old)
 		}
 		t.objects[rec.ID] = o
-		l.objects[o.handle] = o
+		l.publish(o, reuse)
 	}
 	return nil
 }
 
 // forget removes an object from the in-memory tables.
 func (l *Library) forget(o *object) {
-	delete(l.objects, o.handle)
+	if o.handle != 0 {
+		delete(l.objects, o.handle)
+	}
 	if o.tok != nil {
 		o.tok.byLabel = nil
 	}

@@ -89,10 +89,7 @@ func (l *Library) persist(s *session, objs ...*object) error {
 		}
 	}
 	for _, o := range objs {
-		if o.handle == 0 {
-			o.handle = ck.ObjectHandle(l.nextObject.Add(1))
-		}
-		l.objects[o.handle] = o
+		l.publish(o, o.handle)
 		if o.onToken {
 			o.tok.objects[o.id] = o
 			o.tok.byLabel = nil

@@ -76,9 +76,6 @@ func (l *Library) Login(sh ck.SessionHandle, ut ck.UserType, pin []byte) error {
 	case ck.CKU_CONTEXT_SPECIFIC:
 		// Only meaningful right after initialising an operation with a
 		// CKA_ALWAYS_AUTHENTICATE key; none is active here.
-		if t.login == notLoggedIn {
-			return ck.CKR_USER_NOT_LOGGED_IN
-		}
 		return ck.CKR_OPERATION_NOT_INITIALIZED
 	default:
 		return ck.CKR_USER_TYPE_INVALID
@@ -108,10 +105,15 @@ func (l *Library) Login(sh ck.SessionHandle, ut ck.UserType, pin []byte) error {
 	if ut == ck.CKU_USER {
 		t.byLabel = nil
 		for _, o := range t.objects {
+			if o.attrs != nil {
+				continue
+			}
 			if err := o.unlock(); err != nil {
 				l.log.Printf("token %q: object %016x rejected: %v", t.rec.Label, o.id, err)
 				l.forget(o)
+				continue
 			}
+			l.publish(o, 0)
 		}
 	}
 	return nil
@@ -151,9 +153,24 @@ func (l *Library) logoutToken(t *tokenState) {
 		s.mu.Unlock()
 	}
 	l.mu.Lock()
+	// Section 5.6: handles to private objects become invalid, and private
+	// session objects are destroyed.
+	for _, o := range t.objects {
+		if o.sealedRow && o.handle != 0 {
+			delete(l.objects, o.handle)
+			o.handle = 0
+		}
+	}
+	for _, s := range sessions {
+		for h, o := range s.objects {
+			if o.private {
+				o.dropKey()
+				delete(s.objects, h)
+				delete(l.objects, h)
+			}
+		}
+	}
 	t.logout()
-	// Private session objects are not readable any more either; they stay
-	// until their session closes, as SoftHSMv2 does.
 	l.mu.Unlock()
 }
 
@@ -165,12 +182,12 @@ func (l *Library) InitPIN(sh ck.SessionHandle, pin []byte) error {
 	if err != nil {
 		return err
 	}
-	if !s.rw {
-		return ck.CKR_SESSION_READ_ONLY
-	}
 	t := s.tok
 	if t.login != ck.CKU_SO {
 		return ck.CKR_USER_NOT_LOGGED_IN
+	}
+	if !s.rw {
+		return ck.CKR_SESSION_READ_ONLY
 	}
 	if err := checkPINLen(pin); err != nil {
 		return err

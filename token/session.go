@@ -72,7 +72,7 @@ func (l *Library) OpenSession(id ck.SlotID, flags ck.Flags) (ck.SessionHandle, e
 	if !rw && t.login == ck.CKU_SO {
 		return 0, ck.CKR_SESSION_READ_WRITE_SO_EXISTS
 	}
-	s := &session{handle: ck.SessionHandle(l.nextSession.Add(1)), tok: t, rw: rw}
+	s := &session{handle: ck.SessionHandle(nextSession.Add(1)), tok: t, rw: rw}
 	l.sessions[s.handle] = s
 	t.sessionCount++
 	if rw {

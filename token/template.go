@@ -115,7 +115,14 @@ func checkTemplate(tok *tokenState, tmpl []ck.Attribute, op tmplOp, class ck.Obj
 		switch {
 		case r.flags&owned != 0:
 			return nil, ck.CKR_ATTRIBUTE_READ_ONLY
-		case op == opCreate && r.flags&noCreate != 0, op == opGenerate && r.flags&noGenerate != 0:
+		case op == opCreate && r.flags&noCreate != 0:
+			// Footnote 2: values only the token computes (CKA_VALUE_LEN,
+			// CKA_MODULUS_BITS) are not the caller's to give.
+			return nil, ck.CKR_ATTRIBUTE_READ_ONLY
+		case op == opGenerate && r.flags&noGenerate != 0:
+			// Clients echo parts of a key into generation templates (the
+			// public exponent in the private template); accept them when
+			// they agree with what is generated.
 			na.deferred = append(na.deferred, typ)
 		}
 		if r.flags&soOnlyTrue != 0 && m.bool(typ) && tok.login != ck.CKU_SO {
