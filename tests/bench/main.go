@@ -47,23 +47,24 @@ const tmpEnv = "KAGI_BENCH_TMP"
 type benchCase struct {
 	name   string
 	kind   string
+	check  string // key of module.wrong that disqualifies a module, if any
 	p11    func(m *module) worker
 	stdlib func(s *stdlib) worker // nil: no standard library counterpart
 }
 
 var cryptoCases = []benchCase{
-	{"ECDSA P-256 sign", kindCrypto, (*module).ecdsaSign, (*stdlib).ecdsaSign},
-	{"ECDSA P-256 verify", kindCrypto, (*module).ecdsaVerify, (*stdlib).ecdsaVerify},
-	{"RSA-2048 PKCS#1 v1.5 sign (SHA-256)", kindCrypto, (*module).rsaSign, (*stdlib).rsaSign},
-	{"AES-256-GCM encrypt 4 KiB", kindCrypto, (*module).aesGCM, (*stdlib).aesGCM},
-	{"HMAC-SHA256 1 KiB", kindCrypto, (*module).hmacSHA256, (*stdlib).hmacSHA256},
+	{"ECDSA P-256 sign", kindCrypto, checkECDSA, (*module).ecdsaSign, (*stdlib).ecdsaSign},
+	{"ECDSA P-256 verify", kindCrypto, checkECDSA, (*module).ecdsaVerify, (*stdlib).ecdsaVerify},
+	{"RSA-2048 PKCS#1 v1.5 sign (SHA-256)", kindCrypto, checkRSA, (*module).rsaSign, (*stdlib).rsaSign},
+	{"AES-256-GCM encrypt 4 KiB", kindCrypto, checkGCM, (*module).aesGCM, (*stdlib).aesGCM},
+	{"HMAC-SHA256 1 KiB", kindCrypto, checkHMAC, (*module).hmacSHA256, (*stdlib).hmacSHA256},
 }
 
-var findCase = benchCase{"find 1 by label among N objects", kindFind, (*module).find, nil}
+var findCase = benchCase{"find 1 by label among N objects", kindFind, "", (*module).find, nil}
 
 var keygenCases = []benchCase{
-	{"AES-256 key gen (token, durable)", kindKeygen, (*module).aesKeyGen, nil},
-	{"EC P-256 key pair gen (token)", kindKeygen, (*module).ecKeyGen, nil},
+	{"AES-256 key gen (token, durable)", kindKeygen, "", (*module).aesKeyGen, nil},
+	{"EC P-256 key pair gen (token)", kindKeygen, "", (*module).ecKeyGen, nil},
 }
 
 // row is one line of the result table; nil figures are not available.
@@ -206,19 +207,19 @@ func main() {
 	rep.Config.TempDir = tmp
 	rep.Config.Quick = *quick
 
-	kagi, err := setUp("kagi", rep.Config.Kagi)
+	std, err := newStdlib()
+	if err != nil {
+		fatal(err)
+	}
+	kagi, err := setUp("kagi", rep.Config.Kagi, std)
 	if err != nil {
 		rep.Config.KagiSetup = err.Error()
 		progress("kagi: %v", err)
 	}
-	softhsm, err := setUp("softhsm", *softhsmPath)
+	softhsm, err := setUp("softhsm", *softhsmPath, std)
 	if err != nil {
 		rep.Config.SoftSetup = err.Error()
 		progress("softhsm: %v", err)
-	}
-	std, err := newStdlib()
-	if err != nil {
-		fatal(err)
 	}
 
 	for _, c := range cryptoCases {
@@ -309,15 +310,19 @@ func setEnvironment(tmp string) error {
 	return nil
 }
 
-func setUp(name, path string) (*module, error) {
+func setUp(name, path string, std *stdlib) (*module, error) {
 	progress("%s: loading %s", name, path)
 	m, err := loadModule(name, path)
 	if err != nil {
 		return nil, err
 	}
-	progress("%s: generating the keys", name)
-	if err := m.setUpKeys(); err != nil {
+	progress("%s: making the keys", name)
+	if err := m.setUpKeys(std); err != nil {
 		return nil, err
+	}
+	m.wrong = m.checkOutputs(std)
+	for what, err := range m.wrong {
+		progress("%s: wrong output for %s: %v", name, what, err)
 	}
 	return m, nil
 }
@@ -343,11 +348,11 @@ func runCase(c benchCase, threads []int, d time.Duration, rounds int, kagi, soft
 	var rows []row
 	for _, n := range threads {
 		var impls []*impl
-		if kagi != nil {
-			impls = append(impls, &impl{name: "kagi", w: c.p11(kagi)})
-		}
-		if softhsm != nil {
-			impls = append(impls, &impl{name: "softhsm", w: c.p11(softhsm)})
+		for _, m := range []*module{kagi, softhsm} {
+			if m != nil {
+				// A module whose output was wrong is not measured.
+				impls = append(impls, &impl{name: m.name, w: c.p11(m), err: m.wrong[c.check]})
+			}
 		}
 		if c.stdlib != nil {
 			impls = append(impls, &impl{name: "stdlib", w: c.stdlib(std)})
