@@ -45,6 +45,9 @@ var debianPackage = map[string]string{
 // database. So TestMain puts KAGI_DB into the starting environment by
 // re-executing the test binary once.
 func TestMain(m *testing.M) {
+	if db := os.Getenv(setenvChildMarker); db != "" {
+		os.Exit(setenvChild(db))
+	}
 	if os.Getenv(startedMarker) == "" {
 		tmp, err := os.MkdirTemp("", "kagi-clients-")
 		if err != nil {

@@ -283,7 +283,7 @@ static const char *workdir;
  * see that (a Go c-shared library's os.Getenv reads the environment the
  * process started with), it uses the database main() put in the starting
  * environment instead, which the cases share: hence a label per case and
- * the free slot rather than slot 0. A note line says which it was.
+ * the free slot rather than slot 0.
  */
 static CK_FUNCTION_LIST *runner_setup(const char *name, int token,
 				      CK_SLOT_ID *slot)
@@ -308,9 +308,6 @@ static CK_FUNCTION_LIST *runner_setup(const char *name, int token,
 		report(0, "parent C_Initialize = 0x%lx", rv);
 		return NULL;
 	}
-	info("note: KAGI_DB set with setenv() before dlopen was %s",
-	     access(db, F_OK) == 0 ? "used"
-				   : "NOT used (the module read the starting environment)");
 	if (!token)
 		return fl;
 
