@@ -12,6 +12,8 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/asn1"
+	"fmt"
+	"math/big"
 	"slices"
 	"testing"
 
@@ -612,4 +614,72 @@ func TestKeyUsageErrors(t *testing.T) {
 		[]*pkcs11.Attribute{attr(pkcs11.CKA_EC_PARAMS, ecParams(t, curves[0].oid))},
 		[]*pkcs11.Attribute{attr(pkcs11.CKA_SIGN, true)})
 	wantRV(t, "C_GenerateKeyPair logged out", err, pkcs11.CKR_USER_NOT_LOGGED_IN)
+}
+
+// Sessions are independent: goroutines signing on their own sessions at
+// the same time all get correct signatures (the module is thread-safe).
+func TestConcurrentSigning(t *testing.T) {
+	slot, sh := userSession(t)
+	pub, priv := generateEC(t, sh, ecParams(t, curves[0].oid), false, "shared")
+	goPub := parseECPoint(t, curves[0].curve, getAttr(t, sh, pub, pkcs11.CKA_EC_POINT))
+	secret := []byte("a shared HMAC secret, 32 bytes.!") // SHA256_HMAC keys are at least 32 bytes (as SoftHSMv2)
+	macKey := create(t, sh, []*pkcs11.Attribute{
+		attr(pkcs11.CKA_CLASS, pkcs11.CKO_SECRET_KEY),
+		attr(pkcs11.CKA_KEY_TYPE, pkcs11.CKK_GENERIC_SECRET),
+		attr(pkcs11.CKA_VALUE, secret),
+		attr(pkcs11.CKA_SIGN, true),
+	})
+
+	const workers, rounds = 8, 50
+	errs := make(chan error, workers*rounds)
+	done := make(chan struct{})
+	for w := 0; w < workers; w++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			s, err := p11.OpenSession(slot, pkcs11.CKF_SERIAL_SESSION)
+			if err != nil {
+				errs <- fmt.Errorf("C_OpenSession: %w", err)
+				return
+			}
+			defer p11.CloseSession(s)
+			for i := 0; i < rounds; i++ {
+				msg := []byte(fmt.Sprintf("worker %d round %d", w, i))
+				h := sha256.Sum256(msg)
+				if err := p11.SignInit(s, mech(pkcs11.CKM_ECDSA), priv); err != nil {
+					errs <- fmt.Errorf("C_SignInit(ECDSA): %w", err)
+					return
+				}
+				sig, err := p11.Sign(s, h[:])
+				if err != nil {
+					errs <- fmt.Errorf("C_Sign(ECDSA): %w", err)
+					return
+				}
+				n := len(sig) / 2
+				if len(sig) != 64 || !ecdsa.Verify(goPub, h[:], new(big.Int).SetBytes(sig[:n]), new(big.Int).SetBytes(sig[n:])) {
+					errs <- fmt.Errorf("worker %d round %d: bad ECDSA signature", w, i)
+				}
+				if err := p11.SignInit(s, mech(pkcs11.CKM_SHA256_HMAC), macKey); err != nil {
+					errs <- fmt.Errorf("C_SignInit(HMAC): %w", err)
+					return
+				}
+				mac, err := p11.Sign(s, msg)
+				if err != nil {
+					errs <- fmt.Errorf("C_Sign(HMAC): %w", err)
+					return
+				}
+				want := hmac.New(sha256.New, secret)
+				want.Write(msg)
+				if !bytes.Equal(mac, want.Sum(nil)) {
+					errs <- fmt.Errorf("worker %d round %d: wrong HMAC", w, i)
+				}
+			}
+		}()
+	}
+	for w := 0; w < workers; w++ {
+		<-done
+	}
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
 }

@@ -63,8 +63,14 @@ func TestHelperProcess(t *testing.T) {
 	defer p11.Finalize()
 	slot := slotByLabel(t, os.Getenv("KAGI_HELPER_TOKEN"))
 	sh := openRW(t, slot)
-	login(t, sh, pkcs11.CKU_USER, userPIN)
 	report := func(k string, v []byte) { fmt.Printf("HELPER %s %s\n", k, hex.EncodeToString(v)) }
+	if action == "login" {
+		// Report the CK_RV of a user login with $KAGI_HELPER_PIN.
+		rv := rvOf(p11.Login(sh, pkcs11.CKU_USER, os.Getenv("KAGI_HELPER_PIN")))
+		report("rv", ulongBytes(rv))
+		return
+	}
+	login(t, sh, pkcs11.CKU_USER, userPIN)
 
 	switch action {
 	case "sign":
@@ -90,6 +96,11 @@ func TestHelperProcess(t *testing.T) {
 		// Generate a P-256 token key pair labelled $KAGI_HELPER_LABEL.
 		pub, _ := generateEC(t, sh, ecParams(t, curves[0].oid), true, os.Getenv("KAGI_HELPER_LABEL"))
 		report("ecpoint", getAttr(t, sh, pub, pkcs11.CKA_EC_POINT))
+
+	case "count":
+		// Count the objects labelled $KAGI_HELPER_LABEL.
+		n := len(findAll(t, sh, []*pkcs11.Attribute{attr(pkcs11.CKA_LABEL, os.Getenv("KAGI_HELPER_LABEL"))}))
+		report("count", ulongBytes(uint(n)))
 
 	default:
 		t.Fatalf("unknown helper action %q", action)

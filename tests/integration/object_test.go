@@ -429,3 +429,22 @@ func TestLogoutInvalidatesPrivateObjects(t *testing.T) {
 	_, err := p11.GetAttributeValue(sh, privToken, []*pkcs11.Attribute{attr(pkcs11.CKA_LABEL, nil)})
 	wantRV(t, "C_GetAttributeValue on a pre-logout handle after logging in again", err, pkcs11.CKR_OBJECT_HANDLE_INVALID)
 }
+
+// The SO works with public objects only (PKCS#11 3.0 section 2.6.7, "R/W SO
+// Functions": read/write access to public objects only).
+func TestSOSeesPublicObjectsOnly(t *testing.T) {
+	slot, sh := userSession(t)
+	create(t, sh, privateDataTemplate("user's", attr(pkcs11.CKA_TOKEN, true)))
+	create(t, sh, dataTemplate("everyone's", attr(pkcs11.CKA_TOKEN, true)))
+	must(t, "C_CloseSession", p11.CloseSession(sh))
+
+	so := openRW(t, slot)
+	login(t, so, pkcs11.CKU_SO, soPIN)
+	hs := findAll(t, so, nil)
+	if len(hs) != 1 || string(getAttr(t, so, hs[0], pkcs11.CKA_LABEL)) != "everyone's" {
+		t.Errorf("the SO finds %d objects, want only the public one", len(hs))
+	}
+	_, err := p11.CreateObject(so, privateDataTemplate("so's"))
+	wantRV(t, "C_CreateObject(private) as the SO", err, pkcs11.CKR_USER_NOT_LOGGED_IN)
+	create(t, so, dataTemplate("so's public", attr(pkcs11.CKA_TOKEN, true)))
+}

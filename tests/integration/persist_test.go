@@ -198,3 +198,59 @@ func TestWrongPINRevealsNothing(t *testing.T) {
 	reinit(t)
 	check("after restart")
 }
+
+// helperULong decodes a CK_ULONG the helper reported.
+func helperULong(t *testing.T, res map[string]string, key string) uint {
+	t.Helper()
+	return bytesULong(t, hexValue(t, res, key))
+}
+
+// PIN changes and lockouts are seen by another process at once.
+func TestSecondProcessSeesPINChanges(t *testing.T) {
+	slot, sh := userSession(t)
+	must(t, "C_SetPIN", p11.SetPIN(sh, userPIN, "changed-pin"))
+
+	res := runHelper(t, "login", "KAGI_HELPER_TOKEN=test", "KAGI_HELPER_PIN="+userPIN)
+	if rv := helperULong(t, res, "rv"); rv != pkcs11.CKR_PIN_INCORRECT {
+		t.Errorf("other process, old PIN: got %s, want CKR_PIN_INCORRECT", rvName(rv))
+	}
+	res = runHelper(t, "login", "KAGI_HELPER_TOKEN=test", "KAGI_HELPER_PIN=changed-pin")
+	if rv := helperULong(t, res, "rv"); rv != pkcs11.CKR_OK {
+		t.Errorf("other process, new PIN: got %s, want CKR_OK", rvName(rv))
+	}
+
+	// Failures counted here lock the PIN there (the counter is stored).
+	must(t, "C_Logout", p11.Logout(sh))
+	for i := 0; i < maxPINFailures; i++ {
+		_ = p11.Login(sh, pkcs11.CKU_USER, "wrong-pin")
+	}
+	if f := tokenFlags(t, slot); f&pkcs11.CKF_USER_PIN_LOCKED == 0 {
+		t.Fatalf("after %d failures: CKF_USER_PIN_LOCKED not set (flags 0x%x)", maxPINFailures, f)
+	}
+	res = runHelper(t, "login", "KAGI_HELPER_TOKEN=test", "KAGI_HELPER_PIN=changed-pin")
+	if rv := helperULong(t, res, "rv"); rv != pkcs11.CKR_PIN_LOCKED {
+		t.Errorf("other process, right PIN on a locked token: got %s, want CKR_PIN_LOCKED", rvName(rv))
+	}
+}
+
+// Attribute changes and destruction of token objects are seen by another
+// process's next search.
+func TestSecondProcessSeesObjectChanges(t *testing.T) {
+	_, sh := userSession(t)
+	k := create(t, sh, aesTemplate(bytes.Repeat([]byte{6}, 32), attr(pkcs11.CKA_TOKEN, true), attr(pkcs11.CKA_LABEL, "before")))
+	count := func(label string) uint {
+		t.Helper()
+		return helperULong(t, runHelper(t, "count", "KAGI_HELPER_TOKEN=test", "KAGI_HELPER_LABEL="+label), "count")
+	}
+	if n := count("before"); n != 1 {
+		t.Fatalf("other process finds %d keys labelled before, want 1", n)
+	}
+	must(t, "C_SetAttributeValue(CKA_LABEL)", p11.SetAttributeValue(sh, k, []*pkcs11.Attribute{attr(pkcs11.CKA_LABEL, "after")}))
+	if b, a := count("before"), count("after"); b != 0 || a != 1 {
+		t.Errorf("after relabelling: other process finds %d labelled before and %d after, want 0 and 1", b, a)
+	}
+	must(t, "C_DestroyObject", p11.DestroyObject(sh, k))
+	if n := count("after"); n != 0 {
+		t.Errorf("after C_DestroyObject: other process still finds %d", n)
+	}
+}
