@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"math/big"
 	"testing"
 	"time"
@@ -447,4 +449,65 @@ func TestSOSeesPublicObjectsOnly(t *testing.T) {
 	_, err := p11.CreateObject(so, privateDataTemplate("so's"))
 	wantRV(t, "C_CreateObject(private) as the SO", err, pkcs11.CKR_USER_NOT_LOGGED_IN)
 	create(t, so, dataTemplate("so's public", attr(pkcs11.CKA_TOKEN, true)))
+}
+
+// CKK_EC_EDWARDS keys can be imported (PKCS#11 3.0 current mechanisms
+// sections 2.3.5 and 2.3.6): CKA_EC_PARAMS names the curve as the
+// PrintableString "edwards25519" (3.0) or the OID id-Ed25519 1.3.101.112
+// (RFC 8410, accepted by SoftHSMv2 and 3.1); CKA_EC_POINT is the DER OCTET
+// STRING of the RFC 8032 public key; CKA_VALUE the RFC 8032 private key.
+func TestCreateEdwardsKeys(t *testing.T) {
+	_, sh := userSession(t)
+	const ckkECEdwards = 0x40 // CKK_EC_EDWARDS, not in miekg's constants
+	pubKey, privKey, err := ed25519.GenerateKey(rand.Reader)
+	must(t, "ed25519.GenerateKey", err)
+	byName, err := asn1.MarshalWithParams("edwards25519", "printable")
+	must(t, "asn1.Marshal", err)
+	point, err := asn1.Marshal([]byte(pubKey))
+	must(t, "asn1.Marshal", err)
+
+	for _, c := range []struct {
+		name   string
+		params []byte
+	}{
+		{"curve name", byName},
+		{"OID", ecParams(t, asn1.ObjectIdentifier{1, 3, 101, 112})},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			pub := create(t, sh, []*pkcs11.Attribute{
+				attr(pkcs11.CKA_CLASS, pkcs11.CKO_PUBLIC_KEY),
+				attr(pkcs11.CKA_KEY_TYPE, ckkECEdwards),
+				attr(pkcs11.CKA_EC_PARAMS, c.params),
+				attr(pkcs11.CKA_EC_POINT, point),
+			})
+			priv := create(t, sh, []*pkcs11.Attribute{
+				attr(pkcs11.CKA_CLASS, pkcs11.CKO_PRIVATE_KEY),
+				attr(pkcs11.CKA_KEY_TYPE, ckkECEdwards),
+				attr(pkcs11.CKA_EC_PARAMS, c.params),
+				attr(pkcs11.CKA_VALUE, privKey.Seed()),
+			})
+			for _, o := range []pkcs11.ObjectHandle{pub, priv} {
+				if got := getULong(t, sh, o, pkcs11.CKA_KEY_TYPE); got != ckkECEdwards {
+					t.Errorf("CKA_KEY_TYPE = 0x%x, want CKK_EC_EDWARDS", got)
+				}
+				if got := getAttr(t, sh, o, pkcs11.CKA_EC_PARAMS); !bytes.Equal(got, c.params) {
+					t.Errorf("CKA_EC_PARAMS = %x, want %x", got, c.params)
+				}
+			}
+			if got := getAttr(t, sh, pub, pkcs11.CKA_EC_POINT); !bytes.Equal(got, point) {
+				t.Errorf("CKA_EC_POINT = %x, want %x", got, point)
+			}
+			_, err = p11.GetAttributeValue(sh, priv, []*pkcs11.Attribute{attr(pkcs11.CKA_VALUE, nil)})
+			wantRV(t, "C_GetAttributeValue(CKA_VALUE) of an unextractable Ed25519 key", err, pkcs11.CKR_ATTRIBUTE_SENSITIVE)
+
+			// A 31-byte private key is no Ed25519 key.
+			_, err = p11.CreateObject(sh, []*pkcs11.Attribute{
+				attr(pkcs11.CKA_CLASS, pkcs11.CKO_PRIVATE_KEY),
+				attr(pkcs11.CKA_KEY_TYPE, ckkECEdwards),
+				attr(pkcs11.CKA_EC_PARAMS, c.params),
+				attr(pkcs11.CKA_VALUE, privKey.Seed()[:31]),
+			})
+			wantRV(t, "C_CreateObject(Ed25519 key of 31 bytes)", err, pkcs11.CKR_ATTRIBUTE_VALUE_INVALID)
+		})
+	}
 }
