@@ -140,6 +140,32 @@ func (o *gcmOp) One(in []byte) ([]byte, error) {
 	return o.open(in)
 }
 
+func (o *gcmOp) OneInto(dst, in []byte) (int, error) {
+	// Go's AEAD writes a full tag and refuses shifted overlap; take the
+	// allocating path for truncated tags and such buffers.
+	if o.tagLen != gcmStdTag || inexactOverlap(dst, in) {
+		out, err := o.One(in)
+		if err != nil {
+			return 0, err
+		}
+		return copy(dst, out), nil
+	}
+	if o.encrypt {
+		if len(in) > gcmMaxText {
+			return 0, fmt.Errorf("mech: GCM plaintext too long: %w", ck.CKR_DATA_LEN_RANGE)
+		}
+		return len(o.aead.Seal(dst[:0], o.iv, in, o.aad)), nil
+	}
+	if len(in) < o.tagLen || len(in)-o.tagLen > gcmMaxText {
+		return 0, fmt.Errorf("mech: GCM ciphertext length %d: %w", len(in), ck.CKR_ENCRYPTED_DATA_LEN_RANGE)
+	}
+	pt, err := o.aead.Open(dst[:0], o.iv, in, o.aad)
+	if err != nil {
+		return 0, fmt.Errorf("mech: GCM tag mismatch: %w", ck.CKR_ENCRYPTED_DATA_INVALID)
+	}
+	return len(pt), nil
+}
+
 // seal is SP 800-38D section 7.1 (GCM-AE); a tag shorter than 16 bytes is
 // the leftmost bytes of the full one (step 6, MSB_t).
 func (o *gcmOp) seal(pt []byte) ([]byte, error) {

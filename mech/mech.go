@@ -62,6 +62,10 @@ type CipherOp interface {
 	OutLen(n int) int
 	// One is the single-part operation.
 	One(in []byte) ([]byte, error)
+	// OneInto is One writing into dst, which holds at least OutLen(len(in))
+	// bytes and may be in itself (exactly, not shifted); it returns the
+	// output length. It saves the output allocation on the hot path.
+	OneInto(dst, in []byte) (int, error)
 	// Update and Final are the multi-part operation (issue 4 completes them).
 	Update(in []byte) ([]byte, error)
 	Final() ([]byte, error)

@@ -2,6 +2,7 @@ package token
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/kagi-hsm/kagi/mech"
 	"github.com/kagi-hsm/kagi/store"
@@ -58,8 +59,8 @@ type object struct {
 	// blob is the stored form of a sealed row, kept to unlock at login.
 	blob []byte
 
-	keyMu sync.Mutex
-	key   *mech.Key // parsed key material, built on first use while logged in
+	keyMu sync.Mutex                // serialises building and dropping key
+	key   atomic.Pointer[mech.Key] // parsed key material, built on first use while logged in
 }
 
 // readable says whether the object is visible in the current login state.
@@ -88,24 +89,26 @@ func rulesFor(class ck.ObjectClass, a attrMap) ruleSet {
 // mechKey returns the parsed key, building it once. The object must be
 // readable and unlocked.
 func (o *object) mechKey() (*mech.Key, error) {
+	if k := o.key.Load(); k != nil {
+		return k, nil
+	}
 	o.keyMu.Lock()
 	defer o.keyMu.Unlock()
-	if o.key != nil {
-		return o.key, nil
+	if k := o.key.Load(); k != nil {
+		return k, nil
 	}
 	k, err := mech.KeyFromAttrs(o.class, o.keyType, o.attrs)
 	if err != nil {
 		return nil, err
 	}
-	o.key = k
+	o.key.Store(k)
 	return k, nil
 }
 
 func (o *object) dropKey() {
 	o.keyMu.Lock()
-	if o.key != nil {
-		o.key.Zero()
-		o.key = nil
+	if k := o.key.Swap(nil); k != nil {
+		k.Zero()
 	}
 	o.keyMu.Unlock()
 }
