@@ -317,6 +317,18 @@ func KeyFromAttrs(class ck.ObjectClass, kt ck.KeyType, a Attrs) (*Key, error) {
 			return nil, err
 		}
 		k.Public = pub
+	case class == ck.CKO_PRIVATE_KEY && kt == ck.CKK_EC_EDWARDS:
+		priv, err := edPrivateFromAttrs(a)
+		if err != nil {
+			return nil, err
+		}
+		k.Private, k.Public = priv, priv.Public()
+	case class == ck.CKO_PUBLIC_KEY && kt == ck.CKK_EC_EDWARDS:
+		pub, err := edPublicFromAttrs(a)
+		if err != nil {
+			return nil, err
+		}
+		k.Public = pub
 	default:
 		return nil, fmt.Errorf("mech: unsupported key class/type: %w", ck.CKR_KEY_TYPE_INCONSISTENT)
 	}
@@ -370,6 +382,19 @@ func ImportAttrs(class ck.ObjectClass, kt ck.KeyType, a Attrs) ([]ck.Attribute, 
 		return publicKeyInfo(&priv.PublicKey)
 	case class == ck.CKO_PUBLIC_KEY && kt == ck.CKK_EC:
 		pub, err := ecPublicFromAttrs(a)
+		if err != nil {
+			return nil, err
+		}
+		return publicKeyInfo(pub)
+	case class == ck.CKO_PRIVATE_KEY && kt == ck.CKK_EC_EDWARDS:
+		priv, err := edPrivateFromAttrs(a)
+		if err != nil {
+			return nil, err
+		}
+		defer clear(priv)
+		return publicKeyInfo(priv.Public())
+	case class == ck.CKO_PUBLIC_KEY && kt == ck.CKK_EC_EDWARDS:
+		pub, err := edPublicFromAttrs(a)
 		if err != nil {
 			return nil, err
 		}
