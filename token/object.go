@@ -59,7 +59,7 @@ type object struct {
 	// blob is the stored form of a sealed row, kept to unlock at login.
 	blob []byte
 
-	keyMu sync.Mutex                // serialises building and dropping key
+	keyMu sync.Mutex               // serialises building and dropping key
 	key   atomic.Pointer[mech.Key] // parsed key material, built on first use while logged in
 }
 
