@@ -40,9 +40,65 @@ build_all() {
 	build_command
 }
 
-run_go_tests() {
-	step "go test ./..."
-	go test ./...
+# Debian packages the tests drive: OpenSC's pkcs11-tool, OpenSSL, SoftHSMv2
+# (the reference the benchmark compares against), a C compiler for the fork
+# test.
+TEST_PACKAGES=(opensc openssl softhsm2 gcc libc6-dev)
+
+install_test_deps() {
+	local missing=()
+	for p in "${TEST_PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+	done
+	if [ ${#missing[@]} -eq 0 ]; then
+		return 0
+	fi
+	step "apt-get install ${missing[*]}"
+	local sudo=()
+	[ "$(id -u)" -eq 0 ] || sudo=(sudo)
+	"${sudo[@]}" apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+check_format() {
+	step "gofmt -l and go vet"
+	local unformatted
+	unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+	if [ -n "$unformatted" ]; then
+		echo "gofmt would change: $unformatted" >&2
+		return 1
+	fi
+	go vet ./...
+}
+
+run_unit_tests() {
+	step "go test -race ./token/... ./mech/... ./store/... (unit tests, race detector)"
+	go test -race -count=1 ./token/... ./mech/... ./store/...
+	step "go test ./cmd/..."
+	go test -count=1 ./cmd/...
+}
+
+run_module_tests() {
+	# Integration, fork, Go-host and real-client tests load the module the
+	# way users do; CI=true turns a missing client tool into a failure.
+	step "go test ./tests/... against $BUILD/libkagi.so"
+	KAGI_MODULE="$PWD/$BUILD/libkagi.so" go test -count=1 -timeout 20m \
+		./tests/integration/ ./tests/fork/ ./tests/gohost/ ./tests/clients/
+}
+
+run_bench_smoke() {
+	step "go run ./tests/bench -quick (smoke run; the figures of a loaded CI machine mean nothing)"
+	if ! go run ./tests/bench -quick -kagi "$BUILD/libkagi.so" >"$BUILD/bench-smoke.log" 2>&1; then
+		tail -n 40 "$BUILD/bench-smoke.log" >&2
+		return 1
+	fi
+}
+
+run_quick_start() {
+	# Demo PINs unless the caller gives real ones; the demo token lives in
+	# the default database ($KAGI_DB, else $XDG_DATA_HOME/kagi/kagi.db).
+	KAGI_SO_PIN=${KAGI_SO_PIN:-demo-so-pin} KAGI_PIN=${KAGI_PIN:-demo-user-pin} "$BUILD/kagi" demo
+	"$BUILD/kagi" show-slots
 }
 
 cmd=${1:-build}
@@ -51,16 +107,22 @@ build)
 	build_all
 	;;
 test)
+	install_test_deps
 	build_all
-	run_go_tests
+	check_format
+	run_unit_tests
+	run_module_tests
+	run_bench_smoke
 	;;
 run)
 	build_all
-	# TODO: the quick start (a token on the default database, then the main job).
+	run_quick_start
 	;;
 bench)
+	install_test_deps
 	build_all
-	# TODO: go run ./tests/bench
+	shift
+	go run ./tests/bench -kagi "$BUILD/libkagi.so" "$@"
 	;;
 *)
 	echo "usage: $0 [test|run|bench]" >&2
