@@ -82,9 +82,9 @@ func (l *Library) opKey(s *session, m ck.Mechanism, kh ck.ObjectHandle, use keyU
 	return spec, k, nil
 }
 
-// deliver hands a computed result out under the length convention and
-// reports whether the operation is finished.
-func deliver(result, out []byte) (int, bool, error) {
+// deliver hands a computed result out under the length convention of
+// section 5.2 and reports whether the operation is over.
+func deliver(result, out []byte) (n int, ended bool, err error) {
 	switch {
 	case out == nil:
 		return len(result), false, nil
@@ -94,15 +94,25 @@ func deliver(result, out []byte) (int, bool, error) {
 	return copy(out, result), true, nil
 }
 
-// sizeOnly answers a length query or a too-small buffer without computing.
-func sizeOnly(n int, out []byte) (int, bool, error) {
-	switch {
-	case out == nil:
-		return n, true, nil
-	case len(out) < n:
-		return n, true, ck.CKR_BUFFER_TOO_SMALL
+// lastCall runs the call that ends an operation whose output has a known
+// size: a length query or a too-small buffer is answered without computing
+// and keeps the operation; otherwise compute runs once and its result waits
+// in *pending until a buffer can take it. Any other error ends the operation.
+func lastCall(pending *[]byte, size int, out []byte, compute func() ([]byte, error)) (n int, ended bool, err error) {
+	if *pending == nil {
+		switch {
+		case out == nil:
+			return size, false, nil
+		case len(out) < size:
+			return size, false, ck.CKR_BUFFER_TOO_SMALL
+		}
+		res, err := compute()
+		if err != nil {
+			return 0, true, err
+		}
+		*pending = res
 	}
-	return 0, false, nil
+	return deliver(*pending, out)
 }
 
 // SignInit is C_SignInit.
@@ -141,19 +151,8 @@ func (l *Library) Sign(sh ck.SessionHandle, data, out []byte) (int, error) {
 	if op.multi {
 		return 0, ck.CKR_OPERATION_ACTIVE
 	}
-	if op.pending == nil {
-		if n, done, err := sizeOnly(op.op.SigLen(), out); done {
-			return n, err
-		}
-		sig, err := op.op.Sign(data)
-		if err != nil {
-			s.sign = nil
-			return 0, err
-		}
-		op.pending = sig
-	}
-	n, done, err := deliver(op.pending, out)
-	if done {
+	n, ended, err := lastCall(&op.pending, op.op.SigLen(), out, func() ([]byte, error) { return op.op.Sign(data) })
+	if ended {
 		s.sign = nil
 	}
 	return n, err
@@ -189,19 +188,8 @@ func (l *Library) SignFinal(sh ck.SessionHandle, out []byte) (int, error) {
 	if op == nil {
 		return 0, ck.CKR_OPERATION_NOT_INITIALIZED
 	}
-	if op.pending == nil {
-		if n, done, err := sizeOnly(op.op.SigLen(), out); done {
-			return n, err
-		}
-		sig, err := op.op.Final()
-		if err != nil {
-			s.sign = nil
-			return 0, err
-		}
-		op.pending = sig
-	}
-	n, done, err := deliver(op.pending, out)
-	if done {
+	n, ended, err := lastCall(&op.pending, op.op.SigLen(), out, op.op.Final)
+	if ended {
 		s.sign = nil
 	}
 	return n, err
@@ -343,8 +331,8 @@ func (l *Library) cipherOnce(sh ck.SessionHandle, in, out []byte, encrypt bool) 
 		}
 		op.pending = res
 	}
-	n, done, err := deliver(op.pending, out)
-	if done {
+	n, ended, err := deliver(op.pending, out)
+	if ended {
 		*slot = nil
 	}
 	return n, err
@@ -409,15 +397,11 @@ func (l *Library) Digest(sh ck.SessionHandle, in, out []byte) (int, error) {
 	if op.multi {
 		return 0, ck.CKR_OPERATION_ACTIVE
 	}
-	if op.pending == nil {
-		if n, done, err := sizeOnly(op.op.Size(), out); done {
-			return n, err
-		}
+	n, ended, err := lastCall(&op.pending, op.op.Size(), out, func() ([]byte, error) {
 		op.op.Update(in)
-		op.pending = op.op.Sum()
-	}
-	n, done, err := deliver(op.pending, out)
-	if done {
+		return op.op.Sum(), nil
+	})
+	if ended {
 		s.digest = nil
 	}
 	return n, err
@@ -450,14 +434,8 @@ func (l *Library) DigestFinal(sh ck.SessionHandle, out []byte) (int, error) {
 	if op == nil {
 		return 0, ck.CKR_OPERATION_NOT_INITIALIZED
 	}
-	if op.pending == nil {
-		if n, done, err := sizeOnly(op.op.Size(), out); done {
-			return n, err
-		}
-		op.pending = op.op.Sum()
-	}
-	n, done, err := deliver(op.pending, out)
-	if done {
+	n, ended, err := lastCall(&op.pending, op.op.Size(), out, func() ([]byte, error) { return op.op.Sum(), nil })
+	if ended {
 		s.digest = nil
 	}
 	return n, err
