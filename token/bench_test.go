@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -75,4 +76,54 @@ func BenchmarkGCMEncrypt4KStdlib(b *testing.B) {
 			out = g.Seal(out[:0], iv, in, nil)
 		}
 	})
+}
+
+// BenchmarkStartup10k measures what an application waits for at start with
+// 10,000 private token objects: New (C_Initialize), C_OpenSession, C_Login
+// and the first find by label.
+func BenchmarkStartup10k(b *testing.B) {
+	db := filepath.Join(b.TempDir(), "kagi.db")
+	cfg := Config{DBPath: db, Iterations: DefaultIterations, MaxPINFailures: 3}
+	l, err := New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	slot := l.Slots(true)[0]
+	must := func(err error) {
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	must(l.InitToken(slot, soPIN, "bench"))
+	sh, err := l.OpenSession(slot, ck.CKF_SERIAL_SESSION|ck.CKF_RW_SESSION)
+	must(err)
+	must(l.Login(sh, ck.CKU_SO, soPIN))
+	must(l.InitPIN(sh, userPIN))
+	must(l.Logout(sh))
+	must(l.Login(sh, ck.CKU_USER, userPIN))
+	for i := 0; i < 10000; i++ {
+		_, err := l.CreateObject(sh, []ck.Attribute{
+			{Type: ck.CKA_CLASS, Value: ck.ULongBytes(ck.ULong(ck.CKO_DATA))},
+			{Type: ck.CKA_TOKEN, Value: ck.BoolBytes(true)},
+			{Type: ck.CKA_LABEL, Value: []byte(fmt.Sprintf("object-%05d", i))},
+			{Type: ck.CKA_VALUE, Value: bytes.Repeat([]byte{byte(i)}, 32)},
+		})
+		must(err)
+	}
+	l.Finalize()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		l, err := New(cfg)
+		must(err)
+		sh, err := l.OpenSession(slot, ck.CKF_SERIAL_SESSION)
+		must(err)
+		must(l.Login(sh, ck.CKU_USER, userPIN))
+		must(l.FindObjectsInit(sh, []ck.Attribute{{Type: ck.CKA_LABEL, Value: []byte("object-04242")}}))
+		hs, err := l.FindObjects(sh, 10)
+		must(err)
+		if len(hs) != 1 {
+			b.Fatalf("found %d", len(hs))
+		}
+		l.Finalize()
+	}
 }

@@ -217,33 +217,19 @@ func (l *Library) reloadTokens() error {
 // loadObjects syncs a token's object index with the database, reading only
 // rows whose version changed. Caller holds l.mu for writing.
 func (l *Library) loadObjects(t *tokenState) error {
-	versions, err := l.st.ObjectVersions(t.rec.ID)
-	if err != nil {
-		return l.deviceError("reading objects", err)
-	}
-	var stale []uint64
-	for id, v := range versions {
-		if o := t.objects[id]; o == nil || o.version != v {
-			stale = append(stale, id)
-		}
-	}
-	for id, o := range t.objects {
-		if _, ok := versions[id]; !ok {
-			l.forget(o)
-		}
-	}
-	if len(stale) == 0 {
-		return nil
-	}
-	t.byLabel = nil
 	var recs []store.Object
-	if len(stale) == len(versions) {
+	var err error
+	if len(t.objects) == 0 {
+		// First load: every row is new, so skip the version listing.
 		recs, err = l.st.LoadObjects(t.rec.ID, nil)
 	} else {
-		recs, err = l.st.LoadObjects(t.rec.ID, stale)
+		recs, err = l.changedObjects(t)
 	}
 	if err != nil {
 		return l.deviceError("reading objects", err)
+	}
+	if len(recs) != 0 {
+		t.byLabel = nil
 	}
 	for _, rec := range recs {
 		o, err := t.decode(rec)
@@ -264,6 +250,34 @@ func (l *Library) loadObjects(t *tokenState) error {
 		l.publish(o, reuse)
 	}
 	return nil
+}
+
+// changedObjects drops objects deleted in the database and returns the rows
+// that are new or were rewritten. Caller holds l.mu for writing.
+func (l *Library) changedObjects(t *tokenState) ([]store.Object, error) {
+	versions, err := l.st.ObjectVersions(t.rec.ID)
+	if err != nil {
+		return nil, err
+	}
+	var stale []uint64
+	for id, v := range versions {
+		if o := t.objects[id]; o == nil || o.version != v {
+			stale = append(stale, id)
+		}
+	}
+	for id, o := range t.objects {
+		if _, ok := versions[id]; !ok {
+			l.forget(o)
+			t.byLabel = nil
+		}
+	}
+	if len(stale) == 0 {
+		return nil, nil
+	}
+	if len(stale) == len(versions) {
+		return l.st.LoadObjects(t.rec.ID, nil)
+	}
+	return l.st.LoadObjects(t.rec.ID, stale)
 }
 
 // forget removes an object from the in-memory tables.

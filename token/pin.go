@@ -2,6 +2,8 @@ package token
 
 import (
 	"errors"
+	"runtime"
+	"sync"
 
 	"github.com/kagi-hsm/kagi/mech"
 	"github.com/kagi-hsm/kagi/store"
@@ -103,20 +105,43 @@ func (l *Library) Login(sh ck.SessionHandle, ut ck.UserType, pin []byte) error {
 	}
 	t.login, t.tmk, t.sealer = ut, tmk, sealer
 	if ut == ck.CKU_USER {
-		t.byLabel = nil
-		for _, o := range t.objects {
-			if o.attrs != nil {
-				continue
-			}
-			if err := o.unlock(); err != nil {
-				l.log.Printf("token %q: object %016x rejected: %v", t.rec.Label, o.id, err)
-				l.forget(o)
-				continue
-			}
-			l.publish(o, 0)
-		}
+		l.unlockAll(t)
 	}
 	return nil
+}
+
+// unlockAll opens every sealed row of the token after a user login, on all
+// cores (at start-up with many objects this is most of the login's time),
+// and gives the objects fresh handles. Caller holds l.mu for writing.
+func (l *Library) unlockAll(t *tokenState) {
+	t.byLabel = nil
+	var locked []*object
+	for _, o := range t.objects {
+		if o.attrs == nil {
+			locked = append(locked, o)
+		}
+	}
+	failed := make([]error, len(locked))
+	workers := min(runtime.GOMAXPROCS(0), len(locked)/256+1)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(locked); i += workers {
+				failed[i] = locked[i].unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	for i, o := range locked {
+		if failed[i] != nil {
+			l.log.Printf("token %q: object %016x rejected: %v", t.rec.Label, o.id, failed[i])
+			l.forget(o)
+			continue
+		}
+		l.publish(o, 0)
+	}
 }
 
 // Logout is C_Logout.
