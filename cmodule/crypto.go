@@ -6,17 +6,20 @@ package main
 import "C"
 
 import (
+	"github.com/kagi-hsm/kagi/token"
 	"github.com/kagi-hsm/kagi/token/ck"
 )
 
 // The cryptographic entry points. These are the hot path (a sign is
 // C_SignInit + C_Sign): no allocation here beyond what token does, input
 // and output buffers are views of the caller's memory, and a mechanism
-// without a parameter is decoded without a table lookup.
+// without a parameter is decoded without a table lookup. Each export keeps
+// its own deferred guard (recover works only there) and hands the rest to
+// one of the shapes below, given the token method as a method expression.
 
-//export kagiGo_EncryptInit
-func kagiGo_EncryptInit(hSession C.CK_SESSION_HANDLE, pMechanism C.CK_MECHANISM_PTR, hKey C.CK_OBJECT_HANDLE) (r C.CK_RV) {
-	defer guard(&r)
+// keyInit is the shape of C_EncryptInit, C_SignInit and the like.
+func keyInit(hSession C.CK_SESSION_HANDLE, pMechanism C.CK_MECHANISM_PTR, hKey C.CK_OBJECT_HANDLE,
+	f func(*token.Library, ck.SessionHandle, ck.Mechanism, ck.ObjectHandle) error) C.CK_RV {
 	l, r := library()
 	if r != rvOK {
 		return r
@@ -25,51 +28,76 @@ func kagiGo_EncryptInit(hSession C.CK_SESSION_HANDLE, pMechanism C.CK_MECHANISM_
 	if r != rvOK {
 		return r
 	}
-	return rvErr(l.EncryptInit(ck.SessionHandle(hSession), m, ck.ObjectHandle(hKey)))
+	return rvErr(f(l, ck.SessionHandle(hSession), m, ck.ObjectHandle(hKey)))
+}
+
+// oneShot is the shape of C_Encrypt, C_Sign, C_Digest: input in, output
+// under the length convention.
+func oneShot(hSession C.CK_SESSION_HANDLE, pIn C.CK_BYTE_PTR, ulInLen C.CK_ULONG, pOut C.CK_BYTE_PTR, pulOutLen C.CK_ULONG_PTR,
+	f func(*token.Library, ck.SessionHandle, []byte, []byte) (int, error)) C.CK_RV {
+	l, r := library()
+	if r != rvOK {
+		return r
+	}
+	in, ok := inBytes(pIn, ulInLen)
+	if !ok || pulOutLen == nil {
+		return rvArgumentsBad
+	}
+	n, err := f(l, ck.SessionHandle(hSession), in, outBytes(pOut, pulOutLen))
+	return outLen(pulOutLen, n, err)
+}
+
+// inputOnly is the shape of C_*Update without output, C_VerifyFinal and
+// C_SeedRandom: one input buffer.
+func inputOnly(hSession C.CK_SESSION_HANDLE, pIn C.CK_BYTE_PTR, ulInLen C.CK_ULONG,
+	f func(*token.Library, ck.SessionHandle, []byte) error) C.CK_RV {
+	l, r := library()
+	if r != rvOK {
+		return r
+	}
+	in, ok := inBytes(pIn, ulInLen)
+	if !ok {
+		return rvArgumentsBad
+	}
+	return rvErr(f(l, ck.SessionHandle(hSession), in))
+}
+
+// final is the shape of C_SignFinal and C_DigestFinal: output only.
+func final(hSession C.CK_SESSION_HANDLE, pOut C.CK_BYTE_PTR, pulOutLen C.CK_ULONG_PTR,
+	f func(*token.Library, ck.SessionHandle, []byte) (int, error)) C.CK_RV {
+	l, r := library()
+	if r != rvOK {
+		return r
+	}
+	if pulOutLen == nil {
+		return rvArgumentsBad
+	}
+	n, err := f(l, ck.SessionHandle(hSession), outBytes(pOut, pulOutLen))
+	return outLen(pulOutLen, n, err)
+}
+
+//export kagiGo_EncryptInit
+func kagiGo_EncryptInit(hSession C.CK_SESSION_HANDLE, pMechanism C.CK_MECHANISM_PTR, hKey C.CK_OBJECT_HANDLE) (r C.CK_RV) {
+	defer guard(&r)
+	return keyInit(hSession, pMechanism, hKey, (*token.Library).EncryptInit)
 }
 
 //export kagiGo_Encrypt
 func kagiGo_Encrypt(hSession C.CK_SESSION_HANDLE, pData C.CK_BYTE_PTR, ulDataLen C.CK_ULONG, pEncryptedData C.CK_BYTE_PTR, pulEncryptedDataLen C.CK_ULONG_PTR) (r C.CK_RV) {
 	defer guard(&r)
-	l, r := library()
-	if r != rvOK {
-		return r
-	}
-	in, ok := inBytes(pData, ulDataLen)
-	if !ok || pulEncryptedDataLen == nil {
-		return rvArgumentsBad
-	}
-	n, err := l.Encrypt(ck.SessionHandle(hSession), in, outBytes(pEncryptedData, pulEncryptedDataLen))
-	return outLen(pulEncryptedDataLen, n, err)
+	return oneShot(hSession, pData, ulDataLen, pEncryptedData, pulEncryptedDataLen, (*token.Library).Encrypt)
 }
 
 //export kagiGo_DecryptInit
 func kagiGo_DecryptInit(hSession C.CK_SESSION_HANDLE, pMechanism C.CK_MECHANISM_PTR, hKey C.CK_OBJECT_HANDLE) (r C.CK_RV) {
 	defer guard(&r)
-	l, r := library()
-	if r != rvOK {
-		return r
-	}
-	m, r := mechanism(pMechanism)
-	if r != rvOK {
-		return r
-	}
-	return rvErr(l.DecryptInit(ck.SessionHandle(hSession), m, ck.ObjectHandle(hKey)))
+	return keyInit(hSession, pMechanism, hKey, (*token.Library).DecryptInit)
 }
 
 //export kagiGo_Decrypt
 func kagiGo_Decrypt(hSession C.CK_SESSION_HANDLE, pEncryptedData C.CK_BYTE_PTR, ulEncryptedDataLen C.CK_ULONG, pData C.CK_BYTE_PTR, pulDataLen C.CK_ULONG_PTR) (r C.CK_RV) {
 	defer guard(&r)
-	l, r := library()
-	if r != rvOK {
-		return r
-	}
-	in, ok := inBytes(pEncryptedData, ulEncryptedDataLen)
-	if !ok || pulDataLen == nil {
-		return rvArgumentsBad
-	}
-	n, err := l.Decrypt(ck.SessionHandle(hSession), in, outBytes(pData, pulDataLen))
-	return outLen(pulDataLen, n, err)
+	return oneShot(hSession, pEncryptedData, ulEncryptedDataLen, pData, pulDataLen, (*token.Library).Decrypt)
 }
 
 //export kagiGo_DigestInit
@@ -89,115 +117,49 @@ func kagiGo_DigestInit(hSession C.CK_SESSION_HANDLE, pMechanism C.CK_MECHANISM_P
 //export kagiGo_Digest
 func kagiGo_Digest(hSession C.CK_SESSION_HANDLE, pData C.CK_BYTE_PTR, ulDataLen C.CK_ULONG, pDigest C.CK_BYTE_PTR, pulDigestLen C.CK_ULONG_PTR) (r C.CK_RV) {
 	defer guard(&r)
-	l, r := library()
-	if r != rvOK {
-		return r
-	}
-	in, ok := inBytes(pData, ulDataLen)
-	if !ok || pulDigestLen == nil {
-		return rvArgumentsBad
-	}
-	n, err := l.Digest(ck.SessionHandle(hSession), in, outBytes(pDigest, pulDigestLen))
-	return outLen(pulDigestLen, n, err)
+	return oneShot(hSession, pData, ulDataLen, pDigest, pulDigestLen, (*token.Library).Digest)
 }
 
 //export kagiGo_DigestUpdate
 func kagiGo_DigestUpdate(hSession C.CK_SESSION_HANDLE, pPart C.CK_BYTE_PTR, ulPartLen C.CK_ULONG) (r C.CK_RV) {
 	defer guard(&r)
-	l, r := library()
-	if r != rvOK {
-		return r
-	}
-	in, ok := inBytes(pPart, ulPartLen)
-	if !ok {
-		return rvArgumentsBad
-	}
-	return rvErr(l.DigestUpdate(ck.SessionHandle(hSession), in))
+	return inputOnly(hSession, pPart, ulPartLen, (*token.Library).DigestUpdate)
 }
 
 //export kagiGo_DigestFinal
 func kagiGo_DigestFinal(hSession C.CK_SESSION_HANDLE, pDigest C.CK_BYTE_PTR, pulDigestLen C.CK_ULONG_PTR) (r C.CK_RV) {
 	defer guard(&r)
-	l, r := library()
-	if r != rvOK {
-		return r
-	}
-	if pulDigestLen == nil {
-		return rvArgumentsBad
-	}
-	n, err := l.DigestFinal(ck.SessionHandle(hSession), outBytes(pDigest, pulDigestLen))
-	return outLen(pulDigestLen, n, err)
+	return final(hSession, pDigest, pulDigestLen, (*token.Library).DigestFinal)
 }
 
 //export kagiGo_SignInit
 func kagiGo_SignInit(hSession C.CK_SESSION_HANDLE, pMechanism C.CK_MECHANISM_PTR, hKey C.CK_OBJECT_HANDLE) (r C.CK_RV) {
 	defer guard(&r)
-	l, r := library()
-	if r != rvOK {
-		return r
-	}
-	m, r := mechanism(pMechanism)
-	if r != rvOK {
-		return r
-	}
-	return rvErr(l.SignInit(ck.SessionHandle(hSession), m, ck.ObjectHandle(hKey)))
+	return keyInit(hSession, pMechanism, hKey, (*token.Library).SignInit)
 }
 
 //export kagiGo_Sign
 func kagiGo_Sign(hSession C.CK_SESSION_HANDLE, pData C.CK_BYTE_PTR, ulDataLen C.CK_ULONG, pSignature C.CK_BYTE_PTR, pulSignatureLen C.CK_ULONG_PTR) (r C.CK_RV) {
 	defer guard(&r)
-	l, r := library()
-	if r != rvOK {
-		return r
-	}
-	in, ok := inBytes(pData, ulDataLen)
-	if !ok || pulSignatureLen == nil {
-		return rvArgumentsBad
-	}
-	n, err := l.Sign(ck.SessionHandle(hSession), in, outBytes(pSignature, pulSignatureLen))
-	return outLen(pulSignatureLen, n, err)
+	return oneShot(hSession, pData, ulDataLen, pSignature, pulSignatureLen, (*token.Library).Sign)
 }
 
 //export kagiGo_SignUpdate
 func kagiGo_SignUpdate(hSession C.CK_SESSION_HANDLE, pPart C.CK_BYTE_PTR, ulPartLen C.CK_ULONG) (r C.CK_RV) {
 	defer guard(&r)
-	l, r := library()
-	if r != rvOK {
-		return r
-	}
-	in, ok := inBytes(pPart, ulPartLen)
-	if !ok {
-		return rvArgumentsBad
-	}
-	return rvErr(l.SignUpdate(ck.SessionHandle(hSession), in))
+	return inputOnly(hSession, pPart, ulPartLen, (*token.Library).SignUpdate)
 }
 
 //export kagiGo_SignFinal
 func kagiGo_SignFinal(hSession C.CK_SESSION_HANDLE, pSignature C.CK_BYTE_PTR, pulSignatureLen C.CK_ULONG_PTR) (r C.CK_RV) {
 	defer guard(&r)
-	l, r := library()
-	if r != rvOK {
-		return r
-	}
-	if pulSignatureLen == nil {
-		return rvArgumentsBad
-	}
-	n, err := l.SignFinal(ck.SessionHandle(hSession), outBytes(pSignature, pulSignatureLen))
-	return outLen(pulSignatureLen, n, err)
+	return final(hSession, pSignature, pulSignatureLen, (*token.Library).SignFinal)
 }
 
 //export kagiGo_VerifyInit
 func kagiGo_VerifyInit(hSession C.CK_SESSION_HANDLE, pMechanism C.CK_MECHANISM_PTR, hKey C.CK_OBJECT_HANDLE) (r C.CK_RV) {
 	defer guard(&r)
-	l, r := library()
-	if r != rvOK {
-		return r
-	}
-	m, r := mechanism(pMechanism)
-	if r != rvOK {
-		return r
-	}
-	return rvErr(l.VerifyInit(ck.SessionHandle(hSession), m, ck.ObjectHandle(hKey)))
+	return keyInit(hSession, pMechanism, hKey, (*token.Library).VerifyInit)
 }
 
 //export kagiGo_Verify
@@ -218,29 +180,13 @@ func kagiGo_Verify(hSession C.CK_SESSION_HANDLE, pData C.CK_BYTE_PTR, ulDataLen 
 //export kagiGo_VerifyUpdate
 func kagiGo_VerifyUpdate(hSession C.CK_SESSION_HANDLE, pPart C.CK_BYTE_PTR, ulPartLen C.CK_ULONG) (r C.CK_RV) {
 	defer guard(&r)
-	l, r := library()
-	if r != rvOK {
-		return r
-	}
-	in, ok := inBytes(pPart, ulPartLen)
-	if !ok {
-		return rvArgumentsBad
-	}
-	return rvErr(l.VerifyUpdate(ck.SessionHandle(hSession), in))
+	return inputOnly(hSession, pPart, ulPartLen, (*token.Library).VerifyUpdate)
 }
 
 //export kagiGo_VerifyFinal
 func kagiGo_VerifyFinal(hSession C.CK_SESSION_HANDLE, pSignature C.CK_BYTE_PTR, ulSignatureLen C.CK_ULONG) (r C.CK_RV) {
 	defer guard(&r)
-	l, r := library()
-	if r != rvOK {
-		return r
-	}
-	sig, ok := inBytes(pSignature, ulSignatureLen)
-	if !ok {
-		return rvArgumentsBad
-	}
-	return rvErr(l.VerifyFinal(ck.SessionHandle(hSession), sig))
+	return inputOnly(hSession, pSignature, ulSignatureLen, (*token.Library).VerifyFinal)
 }
 
 //export kagiGo_GenerateKey
@@ -303,15 +249,7 @@ func kagiGo_GenerateKeyPair(hSession C.CK_SESSION_HANDLE, pMechanism C.CK_MECHAN
 //export kagiGo_SeedRandom
 func kagiGo_SeedRandom(hSession C.CK_SESSION_HANDLE, pSeed C.CK_BYTE_PTR, ulSeedLen C.CK_ULONG) (r C.CK_RV) {
 	defer guard(&r)
-	l, r := library()
-	if r != rvOK {
-		return r
-	}
-	seed, ok := inBytes(pSeed, ulSeedLen)
-	if !ok {
-		return rvArgumentsBad
-	}
-	return rvErr(l.SeedRandom(ck.SessionHandle(hSession), seed))
+	return inputOnly(hSession, pSeed, ulSeedLen, (*token.Library).SeedRandom)
 }
 
 //export kagiGo_GenerateRandom
