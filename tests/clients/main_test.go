@@ -11,10 +11,10 @@ package clients
 
 import (
 	"fmt"
+	"github.com/kagi-hsm/kagi/tests/internal/testmodule"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 )
@@ -59,7 +59,7 @@ func TestMain(m *testing.M) {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
-		env := append(withoutEnv(os.Environ(), "KAGI_DB", "KAGI_CONF"),
+		env := append(testmodule.WithoutEnv(os.Environ(), "KAGI_DB", "KAGI_CONF"),
 			"KAGI_DB="+filepath.Join(tmp, "in-process.db"), startedMarker+"="+tmp)
 		err = syscall.Exec(self, os.Args, env)
 		fmt.Fprintln(os.Stderr, "re-executing the test binary:", err)
@@ -71,34 +71,13 @@ func TestMain(m *testing.M) {
 func run(m *testing.M, tmp string) int {
 	defer os.RemoveAll(tmp)
 	var err error
-	module, err = modulePath(tmp)
+	module, err = testmodule.Path(tmp)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	inProcessDB = os.Getenv("KAGI_DB")
 	return m.Run()
-}
-
-// modulePath returns $KAGI_MODULE, or builds the module into dir.
-func modulePath(dir string) (string, error) {
-	if m := os.Getenv("KAGI_MODULE"); m != "" {
-		return filepath.Abs(m)
-	}
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		return "", err
-	}
-	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
-		return "", fmt.Errorf("repository root not found at %s: %v", root, err)
-	}
-	out := filepath.Join(dir, "libkagi.so")
-	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-o", out, "./cmodule")
-	cmd.Dir = root
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("building the module: %v\n%s", err, b)
-	}
-	return out, nil
 }
 
 // requireTools skips the test if a tool is missing, or fails it under CI.
@@ -117,22 +96,7 @@ func requireTools(t *testing.T, names ...string) {
 
 // envWithDB returns this process's environment with KAGI_DB set to db.
 func envWithDB(db string) []string {
-	return append(withoutEnv(os.Environ(), "KAGI_DB", "KAGI_CONF"), "KAGI_DB="+db)
-}
-
-// withoutEnv returns env minus the named variables.
-func withoutEnv(env []string, names ...string) []string {
-	var kept []string
-next:
-	for _, kv := range env {
-		for _, n := range names {
-			if strings.HasPrefix(kv, n+"=") {
-				continue next
-			}
-		}
-		kept = append(kept, kv)
-	}
-	return kept
+	return append(testmodule.WithoutEnv(os.Environ(), "KAGI_DB", "KAGI_CONF"), "KAGI_DB="+db)
 }
 
 // ciSet reports whether we run under CI, where missing tools are failures.

@@ -2,6 +2,7 @@ package clients
 
 import (
 	"fmt"
+	"github.com/kagi-hsm/kagi/tests/internal/testmodule"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,7 +30,7 @@ func TestKAGIDBFromSetenv(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(self)
-	cmd.Env = append(withoutEnv(os.Environ(), "KAGI_DB", "KAGI_CONF", "XDG_DATA_HOME", startedMarker),
+	cmd.Env = append(testmodule.WithoutEnv(os.Environ(), "KAGI_DB", "KAGI_CONF", "XDG_DATA_HOME", startedMarker),
 		setenvChildMarker+"="+db, "XDG_DATA_HOME="+filepath.Join(dir, "xdg"), "KAGI_MODULE="+module)
 	out, err := cmd.CombinedOutput()
 	t.Logf("child:\n%s", out)

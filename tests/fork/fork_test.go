@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/kagi-hsm/kagi/tests/internal/testmodule"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,7 +27,10 @@ func TestFork(t *testing.T) {
 		t.Fatalf("a C compiler (cc) is needed to build fork_test.c: %v", err)
 	}
 	dir := t.TempDir()
-	module := modulePath(t, dir)
+	module, err := testmodule.Path(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	prog := filepath.Join(dir, "fork_test")
 	build := exec.Command(cc, "-std=gnu11", "-Wall", "-Wextra", "-O1",
@@ -42,7 +46,7 @@ func TestFork(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, prog, module, work)
-	cmd.Env = withoutEnv(os.Environ(), "KAGI_DB", "KAGI_CONF")
+	cmd.Env = testmodule.WithoutEnv(os.Environ(), "KAGI_DB", "KAGI_CONF")
 	cmd.WaitDelay = 5 * time.Second
 	var out bytes.Buffer
 	cmd.Stdout = &out
@@ -57,45 +61,4 @@ func TestFork(t *testing.T) {
 	case err != nil:
 		t.Fatalf("fork_test failed: %v (the FAIL lines above say which checks)", err)
 	}
-}
-
-// modulePath returns $KAGI_MODULE, or builds the module into dir.
-func modulePath(t *testing.T, dir string) string {
-	t.Helper()
-	if m := os.Getenv("KAGI_MODULE"); m != "" {
-		abs, err := filepath.Abs(m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return abs
-	}
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
-		t.Fatalf("repository root not found at %s: %v", root, err)
-	}
-	out := filepath.Join(dir, "libkagi.so")
-	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-o", out, "./cmodule")
-	cmd.Dir = root
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building the module: %v\n%s", err, b)
-	}
-	return out
-}
-
-// withoutEnv returns env minus the named variables.
-func withoutEnv(env []string, names ...string) []string {
-	var kept []string
-next:
-	for _, kv := range env {
-		for _, n := range names {
-			if strings.HasPrefix(kv, n+"=") {
-				continue next
-			}
-		}
-		kept = append(kept, kv)
-	}
-	return kept
 }

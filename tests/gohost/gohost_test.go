@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/kagi-hsm/kagi/tests/internal/testmodule"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,7 +27,10 @@ const runTimeout = 60 * time.Second
 
 func TestGoHost(t *testing.T) {
 	dir := t.TempDir()
-	module := modulePath(t, dir)
+	module, err := testmodule.Path(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	host := filepath.Join(dir, "host")
 	build := exec.Command("go", "build", "-o", host, "./host")
@@ -37,14 +41,14 @@ func TestGoHost(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, host, "-module", module, "-duration", "3s")
-	cmd.Env = append(withoutEnv(os.Environ(), "KAGI_DB", "KAGI_CONF", "GOMAXPROCS"),
+	cmd.Env = append(testmodule.WithoutEnv(os.Environ(), "KAGI_DB", "KAGI_CONF", "GOMAXPROCS"),
 		"KAGI_DB="+filepath.Join(dir, "gohost.db"), "GOMAXPROCS=2")
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGQUIT) }
 	cmd.WaitDelay = 10 * time.Second
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out
-	err := cmd.Run()
+	err = cmd.Run()
 	for _, line := range strings.Split(strings.TrimRight(out.String(), "\n"), "\n") {
 		t.Log(line)
 	}
@@ -54,45 +58,4 @@ func TestGoHost(t *testing.T) {
 	case err != nil:
 		t.Fatalf("host failed: %v (the FAIL lines above say which checks)", err)
 	}
-}
-
-// modulePath returns $KAGI_MODULE, or builds the module into dir.
-func modulePath(t *testing.T, dir string) string {
-	t.Helper()
-	if m := os.Getenv("KAGI_MODULE"); m != "" {
-		abs, err := filepath.Abs(m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return abs
-	}
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
-		t.Fatalf("repository root not found at %s: %v", root, err)
-	}
-	out := filepath.Join(dir, "libkagi.so")
-	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-o", out, "./cmodule")
-	cmd.Dir = root
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building the module: %v\n%s", err, b)
-	}
-	return out
-}
-
-// withoutEnv returns env minus the named variables.
-func withoutEnv(env []string, names ...string) []string {
-	var kept []string
-next:
-	for _, kv := range env {
-		for _, n := range names {
-			if strings.HasPrefix(kv, n+"=") {
-				continue next
-			}
-		}
-		kept = append(kept, kv)
-	}
-	return kept
 }

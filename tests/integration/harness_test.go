@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/kagi-hsm/kagi/tests/internal/testmodule"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -62,7 +63,7 @@ func runMain(m *testing.M) int {
 			return 1
 		}
 		defer os.RemoveAll(dir)
-		path, err = buildModule(dir)
+		path, err = testmodule.Path(dir)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "integration: building the module:", err)
 			return 1
@@ -122,39 +123,6 @@ func reexec(module string) int {
 		return 1
 	}
 	return 0
-}
-
-// buildModule builds ./cmodule with -buildmode=c-shared into dir.
-func buildModule(dir string) (string, error) {
-	root, err := repoRoot()
-	if err != nil {
-		return "", err
-	}
-	out := filepath.Join(dir, "libkagi.so")
-	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-o", out, "./cmodule")
-	cmd.Dir = root
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("%v\n%s", err, b)
-	}
-	return out, nil
-}
-
-// repoRoot walks up from the working directory to the directory of go.mod.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("go.mod not found above the working directory")
-		}
-		dir = parent
-	}
 }
 
 // useDB points KAGI_DB and KAGI_CONF at a new database in dir (the
