@@ -444,7 +444,8 @@ static void call_all(const char *phase, const char *which, CK_FUNCTION_LIST_3_0 
 	A(C_GetFunctionStatus, (0));
 	A(C_CancelFunction, (0));
 	A(C_WaitForSlotEvent, (0, NULL, NULL));
-	A(C_WaitForSlotEvent, (CKF_DONT_BLOCK, NULL, NULL));
+	chk(f->C_WaitForSlotEvent(CKF_DONT_BLOCK, NULL, NULL), want,
+	    "%s: %s C_WaitForSlotEvent(CKF_DONT_BLOCK)", phase, which);
 	if (only240)
 		return;
 	A(C_LoginUser, (0, 0, NULL, 0, NULL, 0));
@@ -974,7 +975,7 @@ static void check_bad_session(void)
 	session_calls(0xdeadbeef, "session 0xdeadbeef", CKR_SESSION_HANDLE_INVALID);
 	if (chk(f3->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &closed), CKR_OK,
 		"closed session: C_OpenSession") &&
-	    chk(f3->C_CloseSession(closed), CKR_OK, "closed session: C_CloseSession"))
+	    chk(f3->C_CloseSession(closed), CKR_OK, "closed session: closing it"))
 		session_calls(closed, "closed session", CKR_SESSION_HANDLE_INVALID);
 	/* The real session is unharmed. */
 	{
@@ -1308,6 +1309,115 @@ static void check_read_only(void)
 	/* The PIN did not change. */
 	chk(f3->C_Logout(rw), CKR_OK, "ro: C_Logout");
 	chk(f3->C_Login(rw, CKU_USER, user_pin, USER_LEN), CKR_OK, "ro: the user PIN is unchanged");
+
+	/* Section 5.6, C_Logout: handles of private objects became invalid and
+	 * private session objects are destroyed; public ones stay. */
+	{
+		CK_ULONG n;
+		chk(f3->C_GetObjectSize(rw, h_aes, &n), CKR_OBJECT_HANDLE_INVALID,
+		    "logout: private session key handle invalid after C_Logout");
+		chk(f3->C_GetObjectSize(rw, h_data, &n), CKR_OK,
+		    "logout: public session object still valid after C_Logout");
+	}
+	if (!chk(f3->C_GenerateKey(rw, &m_aes_gen, aes_tmpl, COUNT(aes_tmpl), &h_aes), CKR_OK,
+		 "logout: C_GenerateKey AES-256 again"))
+		die("cannot generate an AES key");
+}
+
+/* ---- more bad input: nested NULLs, overlapping buffers, odd lengths ---- */
+
+static void check_misc(void)
+{
+	CK_SESSION_HANDLE h;
+	CK_OBJECT_HANDLE oh, found[2];
+	CK_MECHANISM_INFO mi;
+	CK_UTF8CHAR label[32];
+	CK_BYTE buf[128], orig[128], want[64], dig[32];
+	CK_ULONG len, cnt, i;
+	CK_GCM_PARAMS p;
+	CK_MECHANISM pm = {CKM_AES_GCM, &p, sizeof p};
+
+	chk(f3->C_OpenSession(slot, CKF_RW_SESSION, NULL, NULL, &h), CKR_SESSION_PARALLEL_NOT_SUPPORTED,
+	    "misc: C_OpenSession without CKF_SERIAL_SESSION");
+	chk(f3->C_GetMechanismInfo(slot, 0x7fffffUL, &mi), CKR_MECHANISM_INVALID,
+	    "misc: C_GetMechanismInfo unknown mechanism");
+
+	/* Re-initialising with the right SO PIN while a session is open is
+	 * refused, and destroys nothing. */
+	pad32(label, "cabi");
+	chk(f3->C_InitToken(slot, so_pin, SO_LEN, label), CKR_SESSION_EXISTS,
+	    "misc: C_InitToken with a session open");
+	chk(f3->C_GetObjectSize(rw, h_token_data, &len), CKR_OK,
+	    "misc: token object survives the refused C_InitToken");
+
+	/* Nested NULL pointers in a mechanism parameter: refused, no crash
+	 * (the spec's code is CKR_MECHANISM_PARAM_INVALID; SoftHSMv2 says
+	 * CKR_ARGUMENTS_BAD). */
+	p = gcm;
+	p.pIv = NULL;
+	chk2(f3->C_EncryptInit(rw, &pm, h_aes), CKR_MECHANISM_PARAM_INVALID, CKR_ARGUMENTS_BAD,
+	     "misc: GCM pIv NULL with ulIvLen 12");
+	p = gcm;
+	p.ulAADLen = 5;
+	chk2(f3->C_EncryptInit(rw, &pm, h_aes), CKR_MECHANISM_PARAM_INVALID, CKR_ARGUMENTS_BAD,
+	     "misc: GCM pAAD NULL with ulAADLen 5");
+	p = gcm;
+	pm.ulParameterLen = 8;
+	chk2(f3->C_EncryptInit(rw, &pm, h_aes), CKR_MECHANISM_PARAM_INVALID, CKR_ARGUMENTS_BAD,
+	     "misc: GCM ulParameterLen 8");
+	pm.ulParameterLen = sizeof p;
+
+	/* Overlapping input and output (not the same start): the result is
+	 * that of separate buffers. */
+	for (i = 0; i < sizeof buf; i++)
+		orig[i] = (CK_BYTE)(i * 7 + 1);
+	{
+		static const long shifts[] = {16, -4};
+		int k;
+
+		for (k = 0; k < 2; k++) {
+			long sh = shifts[k];
+			CK_BYTE *in = sh > 0 ? buf : buf - sh, *out = sh > 0 ? buf + sh : buf;
+
+			len = sizeof want;
+			if (!chk(f3->C_EncryptInit(rw, &m_gcm, h_aes), CKR_OK,
+				 "misc: C_EncryptInit reference (%+ld)", sh) ||
+			    !chk(f3->C_Encrypt(rw, sh > 0 ? orig : orig - sh, 32, want, &len), CKR_OK,
+				 "misc: C_Encrypt reference (%+ld)", sh))
+				continue;
+			memcpy(buf, orig, sizeof buf);
+			len = 64;
+			if (chk(f3->C_EncryptInit(rw, &m_gcm, h_aes), CKR_OK,
+				"misc: C_EncryptInit overlapping (%+ld)", sh) &&
+			    chk(f3->C_Encrypt(rw, in, 32, out, &len), CKR_OK,
+				"misc: C_Encrypt output overlapping input at %+ld", sh) &&
+			    chkn(len, 48, "misc: overlapping C_Encrypt length (%+ld)", sh))
+				truth(memcmp(out, want, 48) == 0, "differs from separate buffers",
+				      "misc: overlapping C_Encrypt result (%+ld)", sh);
+		}
+	}
+
+	/* An output length that claims more room than needed. */
+	if (chk(f3->C_DigestInit(rw, &m_sha256), CKR_OK, "misc: C_DigestInit")) {
+		len = ~0UL;
+		chk(f3->C_Digest(rw, (CK_BYTE *)"abc", 3, dig, &len), CKR_OK,
+		    "misc: C_Digest with *pulDigestLen = ~0");
+		chkn(len, 32, "misc: C_Digest with *pulDigestLen = ~0 sets 32");
+	}
+	/* A length no buffer can have, with a real pointer. */
+	{
+		CK_ATTRIBUTE t[] = {{CKA_CLASS, &cko_data, sizeof cko_data}, {CKA_TOKEN, &no, 1},
+				    {CKA_LABEL, buf, ~0UL}};
+		chk2(f3->C_CreateObject(rw, t, COUNT(t), &oh), CKR_ARGUMENTS_BAD,
+		     CKR_ATTRIBUTE_VALUE_INVALID, "misc: C_CreateObject ulValueLen ~0");
+	}
+	/* C_FindObjects with room for none. */
+	if (chk(f3->C_FindObjectsInit(rw, NULL, 0), CKR_OK, "misc: C_FindObjectsInit")) {
+		cnt = 99;
+		chk(f3->C_FindObjects(rw, found, 0, &cnt), CKR_OK, "misc: C_FindObjects max 0");
+		chkn(cnt, 0, "misc: C_FindObjects max 0 finds 0");
+		chk(f3->C_FindObjectsFinal(rw), CKR_OK, "misc: C_FindObjectsFinal");
+	}
 }
 
 /* ---- modes ---- */
@@ -1327,7 +1437,13 @@ static int mode_all(void)
 	check_attribute_lengths();
 	check_output_lengths();
 	check_read_only();
+	check_misc();
 	chk(f3->C_CloseAllSessions(slot), CKR_OK, "end: C_CloseAllSessions");
+	{
+		CK_SESSION_INFO si;
+		chk(f3->C_GetSessionInfo(rw, &si), CKR_SESSION_HANDLE_INVALID,
+		    "end: session handle invalid after C_CloseAllSessions");
+	}
 	chk(f3->C_Finalize(NULL), CKR_OK, "end: C_Finalize");
 	chk(f3->C_Finalize(NULL), CKR_CRYPTOKI_NOT_INITIALIZED, "end: C_Finalize twice");
 	return 0;

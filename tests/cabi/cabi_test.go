@@ -172,7 +172,7 @@ func report(t *testing.T, r result, min int) int {
 	for _, line := range splitLines(r.stdout) {
 		if strings.HasPrefix(line, "FAIL ") {
 			t.Error(line)
-		} else if testing.Verbose() {
+		} else if testing.Verbose() && !summaryRE.MatchString(line) {
 			t.Log(line)
 		}
 	}
