@@ -83,7 +83,7 @@ run_module_tests() {
 	# way users do; CI=true turns a missing client tool into a failure.
 	step "go test ./tests/... against $BUILD/libkagi.so"
 	KAGI_MODULE="$PWD/$BUILD/libkagi.so" go test -count=1 -timeout 20m \
-		./tests/integration/ ./tests/fork/ ./tests/gohost/ ./tests/clients/
+		./tests/integration/ ./tests/cabi/ ./tests/fork/ ./tests/gohost/ ./tests/clients/
 }
 
 run_bench_smoke() {
@@ -92,6 +92,19 @@ run_bench_smoke() {
 		tail -n 40 "$BUILD/bench-smoke.log" >&2
 		return 1
 	fi
+}
+
+# run_chost measures signing threads from a C host for kagi and SoftHSMv2,
+# each on a fresh temporary token.
+run_chost() {
+	local tmp
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' RETURN
+	cc -O2 -Wall -o "$tmp/chost" tests/bench/chost/chost.c -ldl -lpthread
+	mkdir "$tmp/softhsm"
+	printf 'directories.tokendir = %s\nobjectstore.backend = file\n' "$tmp/softhsm" >"$tmp/softhsm2.conf"
+	KAGI_DB="$tmp/kagi.db" "$tmp/chost" "$BUILD/libkagi.so"
+	SOFTHSM2_CONF="$tmp/softhsm2.conf" "$tmp/chost" /usr/lib/softhsm/libsofthsm2.so
 }
 
 run_quick_start() {
@@ -123,6 +136,7 @@ bench)
 	build_all
 	shift
 	go run ./tests/bench -kagi "$BUILD/libkagi.so" "$@"
+	run_chost
 	;;
 *)
 	echo "usage: $0 [test|run|bench]" >&2

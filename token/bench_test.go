@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -126,4 +129,49 @@ func BenchmarkStartup10k(b *testing.B) {
 		}
 		l.Finalize()
 	}
+}
+
+// BenchmarkECDSASign measures SignInit+Sign with an EC P-256 key through the
+// engine, one session per goroutine, against ecdsa.SignASN1 alone.
+func BenchmarkECDSASign(b *testing.B) {
+	l, slot, _ := benchToken(b)
+	sh, err := l.OpenSession(slot, ck.CKF_SERIAL_SESSION|ck.CKF_RW_SESSION)
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, priv, err := l.GenerateKeyPair(sh, ck.Mechanism{Type: ck.CKM_EC_KEY_PAIR_GEN},
+		[]ck.Attribute{{Type: ck.CKA_EC_PARAMS, Value: p256OID}}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	digest := make([]byte, 32)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		sh, err := l.OpenSession(slot, ck.CKF_SERIAL_SESSION)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sig := make([]byte, 64)
+		for pb.Next() {
+			if err := l.SignInit(sh, ck.Mechanism{Type: ck.CKM_ECDSA}, priv); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := l.Sign(sh, digest, sig); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkECDSASignStdlib(b *testing.B) {
+	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	digest := make([]byte, 32)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := ecdsa.SignASN1(rand.Reader, k, digest); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

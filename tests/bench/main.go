@@ -24,6 +24,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -131,6 +132,7 @@ func main() {
 		startRuns   = flag.Int("startup-runs", 3, "cold starts per module (the median is reported)")
 		rounds      = flag.Int("rounds", 3, "rounds per case, alternating the implementations; the best round counts")
 		quick       = flag.Bool("quick", false, "smoke run for CI: -time 100ms -objects 1000 -startup-runs 1 -rounds 1 unless set")
+		only        = flag.String("cases", "", "run only the cases whose name matches this regular expression (\"start-up\" names the cold start)")
 		jsonOut     = flag.Bool("json", false, "print the results as JSON on stdout (progress stays on stderr)")
 		keep        = flag.Bool("keep", false, "keep the temporary directory (databases, token files)")
 
@@ -161,6 +163,11 @@ func main() {
 		if !set["rounds"] {
 			*rounds = 1
 		}
+	}
+	selected, err := regexp.Compile(*only)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench: bad -cases:", err)
+		os.Exit(2)
 	}
 	threads, err := parseThreads(*threadsFlag)
 	if err != nil || *objects < 1 || *startRuns < 1 || *rounds < 1 {
@@ -223,13 +230,27 @@ func main() {
 	}
 
 	for _, c := range cryptoCases {
+		if !selected.MatchString(c.name) {
+			continue
+		}
 		rep.Rows = append(rep.Rows, runCase(c, threads, *caseTime, *rounds, kagi, softhsm, std)...)
 	}
 
 	// Key generation on the tokens as they are now, with a handful of
 	// objects; each case destroys the keys it made.
 	for _, c := range keygenCases {
+		if !selected.MatchString(c.name) {
+			continue
+		}
 		rep.Rows = append(rep.Rows, runCase(c, threads, *caseTime, *rounds, kagi, softhsm, std)...)
+	}
+
+	fc := findCase
+	fc.name = strings.Replace(fc.name, "N", strconv.Itoa(*objects), 1)
+	if !selected.MatchString(fc.name) && !selected.MatchString("start-up") {
+		rep.Targets = summarize(&rep)
+		output(&rep, *jsonOut)
+		return
 	}
 
 	// Populate both tokens for the find and start-up cases.
@@ -254,8 +275,6 @@ func main() {
 	createRow.KagiVsSoftHSM = ratio(createRow.Kagi, createRow.SoftHSM)
 	rep.Rows = append(rep.Rows, createRow)
 
-	fc := findCase
-	fc.name = strings.Replace(fc.name, "N", strconv.Itoa(*objects), 1)
 	rep.Rows = append(rep.Rows, runCase(fc, threads, *caseTime, *rounds, usable(kagi), usable(softhsm), std)...)
 
 	label := objectLabel(*objects / 2)
@@ -280,15 +299,20 @@ func main() {
 	}
 
 	rep.Targets = summarize(&rep)
-	if *jsonOut {
-		enc := json.NewEncoder(os.Stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
-			fatal(err)
-		}
+	output(&rep, *jsonOut)
+}
+
+// output prints the report as a table, or as JSON.
+func output(rep *report, asJSON bool) {
+	if !asJSON {
+		printReport(os.Stdout, rep)
 		return
 	}
-	printReport(os.Stdout, &rep)
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(rep); err != nil {
+		fatal(err)
+	}
 }
 
 // setEnvironment points kagi at a fresh database and SoftHSMv2 at a fresh
