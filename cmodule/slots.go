@@ -22,7 +22,10 @@ func kagiGo_GetSlotList(tokenPresent C.CK_BBOOL, pSlotList C.CK_SLOT_ID_PTR, pul
 	if pulCount == nil {
 		return rvArgumentsBad
 	}
-	ids := l.Slots(tokenPresent != 0)
+	ids, err := l.Slots(tokenPresent != 0)
+	if err != nil {
+		return rvErr(err)
+	}
 	if pSlotList == nil {
 		*pulCount = C.CK_ULONG(len(ids))
 		return rvOK

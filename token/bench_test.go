@@ -21,7 +21,7 @@ func benchToken(b *testing.B) (*Library, ck.SlotID, ck.ObjectHandle) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { l.Finalize() })
-	slot := l.Slots(true)[0]
+	slot := mustSlots(b, l)[0]
 	must := func(err error) {
 		if err != nil {
 			b.Fatal(err)
@@ -91,7 +91,7 @@ func BenchmarkStartup10k(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	slot := l.Slots(true)[0]
+	slot := mustSlots(b, l)[0]
 	must := func(err error) {
 		if err != nil {
 			b.Fatal(err)

@@ -75,7 +75,7 @@ func (l *Library) GenerateKey(sh ck.SessionHandle, m ck.Mechanism, tmpl []ck.Att
 	if err != nil {
 		return 0, err
 	}
-	if err := l.persist(s, o); err != nil {
+	if err := l.persistNew(s, o); err != nil {
 		return 0, err
 	}
 	return o.handle, nil
@@ -119,7 +119,7 @@ func (l *Library) GenerateKeyPair(sh ck.SessionHandle, m ck.Mechanism, pubT, pri
 	if err != nil {
 		return 0, 0, err
 	}
-	if err := l.persist(s, po, ko); err != nil {
+	if err := l.persistNew(s, po, ko); err != nil {
 		return 0, 0, err
 	}
 	return po.handle, ko.handle, nil

@@ -1,6 +1,7 @@
 package token
 
 import (
+	"bytes"
 	"encoding/binary"
 
 	"github.com/kagi-hsm/kagi/mech"
@@ -44,9 +45,51 @@ func (o *object) hasSecrets() bool {
 	return false
 }
 
-// persist writes new or changed token objects in one transaction and
-// publishes them; session objects are only published. Caller holds l.mu.
+// persist writes changed token objects in one transaction and publishes
+// them; session objects are only published. Caller holds l.mu for writing
+// throughout, so no other change of the same objects can interleave.
 func (l *Library) persist(s *session, objs ...*object) error {
+	rows, err := l.encode(objs)
+	if err != nil {
+		return err
+	}
+	if err := l.write(objs, rows); err != nil {
+		return err
+	}
+	l.register(s, objs)
+	return nil
+}
+
+// persistNew is persist for objects that did not exist before (create,
+// copy, generate). Nobody else can refer to them yet, so l.mu is released
+// while the transaction reaches the disk: other sessions' operations do not
+// wait for an fsync. The lock is held again on return.
+func (l *Library) persistNew(s *session, objs ...*object) error {
+	rows, err := l.encode(objs)
+	if err != nil {
+		return err
+	}
+	if len(rows) != 0 {
+		l.mu.Unlock()
+		err = l.write(objs, rows)
+		l.mu.Lock()
+		if err != nil {
+			return err
+		}
+		if !bytes.Equal(objs[0].tok.rec.UUID, rows[0].TokenUUID) || l.sessions[s.handle] != s {
+			// The token was re-initialised (the rows were refused or are
+			// gone) or the session closed meanwhile: an application that
+			// closes a session under its own call gets no handles.
+			return ck.CKR_SESSION_HANDLE_INVALID
+		}
+	}
+	l.register(s, objs)
+	return nil
+}
+
+// encode gives new token objects an id and seals the rows of token objects.
+// Caller holds l.mu.
+func (l *Library) encode(objs []*object) ([]store.Object, error) {
 	var rows []store.Object
 	for _, o := range objs {
 		if !o.onToken {
@@ -55,7 +98,7 @@ func (l *Library) persist(s *session, objs ...*object) error {
 		if o.id == 0 {
 			id, err := l.newObjectID(o.tok)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			o.id = id
 		}
@@ -65,45 +108,57 @@ func (l *Library) persist(s *session, objs ...*object) error {
 		}
 		blob, err := store.EncodeObject(o.tok.rec.UUID, o.id, o.sealedRow, o.storeAttrs(), sealer)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		rows = append(rows, store.Object{
 			ID: o.id, TokenID: o.tok.rec.ID, TokenUUID: o.tok.rec.UUID,
 			Private: o.sealedRow, Blob: blob,
 		})
 	}
-	if len(rows) != 0 {
-		versions, err := l.st.PutObjects(rows...)
-		if err != nil {
-			return l.deviceError("storing object", err)
-		}
-		i := 0
-		for _, o := range objs {
-			if o.onToken {
-				o.version = versions[i]
-				if o.sealedRow {
-					o.blob = rows[i].Blob
-				}
-				i++
+	return rows, nil
+}
+
+// write stores the rows in one durable transaction and records their
+// versions in the objects.
+func (l *Library) write(objs []*object, rows []store.Object) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	versions, err := l.st.PutObjects(rows...)
+	if err != nil {
+		return l.deviceError("storing object", err)
+	}
+	i := 0
+	for _, o := range objs {
+		if o.onToken {
+			o.version = versions[i]
+			if o.sealedRow {
+				o.blob = rows[i].Blob
 			}
+			i++
 		}
 	}
+	return nil
+}
+
+// register publishes stored objects in the handle tables. Caller holds l.mu
+// for writing.
+func (l *Library) register(s *session, objs []*object) {
 	for _, o := range objs {
 		l.publish(o, o.handle)
 		if o.onToken {
 			o.tok.objects[o.id] = o
 			o.tok.byLabel = nil
-		} else {
-			if o.owner == nil {
-				o.owner = s
-			}
-			if o.owner.objects == nil {
-				o.owner.objects = map[ck.ObjectHandle]*object{}
-			}
-			o.owner.objects[o.handle] = o
+			continue
 		}
+		if o.owner == nil {
+			o.owner = s
+		}
+		if o.owner.objects == nil {
+			o.owner.objects = map[ck.ObjectHandle]*object{}
+		}
+		o.owner.objects[o.handle] = o
 	}
-	return nil
 }
 
 // newObjectID draws a random non-zero id not used on the token.
@@ -147,7 +202,7 @@ func (l *Library) CreateObject(sh ck.SessionHandle, tmpl []ck.Attribute) (ck.Obj
 	if err != nil {
 		return 0, err
 	}
-	if err := l.persist(s, o); err != nil {
+	if err := l.persistNew(s, o); err != nil {
 		return 0, err
 	}
 	return o.handle, nil
@@ -199,7 +254,7 @@ func (l *Library) CopyObject(sh ck.SessionHandle, oh ck.ObjectHandle, tmpl []ck.
 	if err != nil {
 		return 0, err
 	}
-	if err := l.persist(s, o); err != nil {
+	if err := l.persistNew(s, o); err != nil {
 		return 0, err
 	}
 	return o.handle, nil

@@ -50,18 +50,19 @@ func (t *tokenState) logout() {
 	t.tmk = nil
 }
 
-// Slots lists the slot ids (C_GetSlotList). Every slot has a token.
-func (l *Library) Slots(tokenPresent bool) []ck.SlotID {
+// Slots lists the slot ids (C_GetSlotList). Every slot has a token, so
+// tokenPresent changes nothing.
+func (l *Library) Slots(tokenPresent bool) ([]ck.SlotID, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err := l.refresh(); err != nil {
-		return nil
+		return nil, err
 	}
 	ids := make([]ck.SlotID, len(l.slots))
 	for i, t := range l.slots {
 		ids[i] = t.slotID()
 	}
-	return ids
+	return ids, nil
 }
 
 // SlotInfo is C_GetSlotInfo.

@@ -10,6 +10,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/kagi-hsm/kagi/token/ck"
@@ -44,7 +45,7 @@ func ready(t *testing.T) (*Library, ck.SlotID, ck.SessionHandle, string) {
 	t.Helper()
 	db := filepath.Join(t.TempDir(), "kagi.db")
 	l := open(t, db)
-	slots := l.Slots(true)
+	slots := mustSlots(t, l)
 	if len(slots) != 1 {
 		t.Fatalf("fresh database: %d slots, want 1", len(slots))
 	}
@@ -71,6 +72,15 @@ func ready(t *testing.T) (*Library, ck.SlotID, ck.SessionHandle, string) {
 	return l, slot, sh, db
 }
 
+func mustSlots(t testing.TB, l *Library) []ck.SlotID {
+	t.Helper()
+	ids, err := l.Slots(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
 func attr(t ck.AttributeType, v any) ck.Attribute {
 	switch x := v.(type) {
 	case bool:
@@ -92,11 +102,11 @@ func attr(t ck.AttributeType, v any) ck.Attribute {
 func TestInitTokenAddsFreeSlotAndKeepsIDs(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "kagi.db")
 	l := open(t, db)
-	first := l.Slots(true)
+	first := mustSlots(t, l)
 	if err := l.InitToken(first[0], soPIN, "a"); err != nil {
 		t.Fatal(err)
 	}
-	after := l.Slots(true)
+	after := mustSlots(t, l)
 	if len(after) != 2 || after[0] != first[0] {
 		t.Fatalf("slots after init: %v (before %v)", after, first)
 	}
@@ -116,7 +126,7 @@ func TestInitTokenAddsFreeSlotAndKeepsIDs(t *testing.T) {
 	}
 	l.Finalize()
 	l2 := open(t, db)
-	if got := l2.Slots(true); len(got) != 2 || got[0] != after[0] || got[1] != after[1] {
+	if got := mustSlots(t, l2); len(got) != 2 || got[0] != after[0] || got[1] != after[1] {
 		t.Fatalf("slots after restart: %v, want %v", got, after)
 	}
 }
@@ -436,5 +446,65 @@ func TestKeyMaterialIsSealedEvenInPublicObjects(t *testing.T) {
 	vals, _ := other.GetAttributeValue(osh, hs[0], []ck.AttributeType{ck.CKA_PRIVATE})
 	if p, _ := ck.BytesBool(vals[0].Value); p {
 		t.Fatal("CKA_PRIVATE changed by storage")
+	}
+}
+
+// Sessions create durable objects and sign at the same time; the race
+// detector checks the locking, the count checks nothing was lost.
+func TestConcurrentCreateAndSign(t *testing.T) {
+	l, slot, sh, _ := ready(t)
+	hmacKey, err := l.CreateObject(sh, []ck.Attribute{
+		attr(ck.CKA_CLASS, ck.CKO_SECRET_KEY), attr(ck.CKA_KEY_TYPE, ck.CKK_GENERIC_SECRET),
+		attr(ck.CKA_VALUE, bytes.Repeat([]byte{9}, 32)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for g := 0; g < 2; g++ {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			s, err := l.OpenSession(slot, ck.CKF_SERIAL_SESSION|ck.CKF_RW_SESSION)
+			if err != nil {
+				errs <- err
+				return
+			}
+			for i := 0; i < 20; i++ {
+				if _, err := l.GenerateKey(s, ck.Mechanism{Type: ck.CKM_AES_KEY_GEN},
+					[]ck.Attribute{attr(ck.CKA_VALUE_LEN, 16), attr(ck.CKA_TOKEN, true), attr(ck.CKA_LABEL, "many")}); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			s, err := l.OpenSession(slot, ck.CKF_SERIAL_SESSION)
+			if err != nil {
+				errs <- err
+				return
+			}
+			mac := make([]byte, 32)
+			for i := 0; i < 200; i++ {
+				if err := l.SignInit(s, ck.Mechanism{Type: ck.CKM_SHA256_HMAC}, hmacKey); err != nil {
+					errs <- err
+					return
+				}
+				if _, err := l.Sign(s, []byte("data"), mac); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if hs := find(t, l, sh, attr(ck.CKA_LABEL, "many")); len(hs) != 40 {
+		t.Fatalf("found %d keys, want 40", len(hs))
 	}
 }

@@ -48,7 +48,11 @@ func openLibrary() (*token.Library, error) {
 
 // findToken returns the slot of the initialised token with a label.
 func findToken(lib *token.Library, label string) (ck.SlotID, error) {
-	for _, id := range lib.Slots(true) {
+	ids, err := lib.Slots(true)
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range ids {
 		info, err := lib.TokenInfo(id)
 		if err != nil {
 			return 0, err
@@ -62,7 +66,11 @@ func findToken(lib *token.Library, label string) (ck.SlotID, error) {
 
 // freeSlot returns the slot whose token is not initialised.
 func freeSlot(lib *token.Library) (ck.SlotID, error) {
-	for _, id := range lib.Slots(true) {
+	ids, err := lib.Slots(true)
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range ids {
 		info, err := lib.TokenInfo(id)
 		if err != nil {
 			return 0, err

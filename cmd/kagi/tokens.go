@@ -89,7 +89,11 @@ func cmdShowSlots(args []string, out io.Writer) error {
 		return err
 	}
 	defer lib.Finalize()
-	for _, id := range lib.Slots(true) {
+	ids, err := lib.Slots(true)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
 		info, err := lib.TokenInfo(id)
 		if err != nil {
 			return explain(err)
