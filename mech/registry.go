@@ -82,7 +82,11 @@ func ecdsaSpec(t ck.MechanismType, name string, h hashID) *Spec {
 
 const noHash hashID = -1
 
-var registry = []*Spec{
+// registry is the table: the rows below and the families kept in their own
+// files (aesRegistry in registry_aes.go, asymRegistry in registry_asym.go).
+var registry = slices.Concat(coreRegistry, aesRegistry, asymRegistry)
+
+var coreRegistry = []*Spec{
 	digestSpec(ck.CKM_SHA_1, "CKM_SHA_1", hashSHA1),
 	digestSpec(ck.CKM_SHA224, "CKM_SHA224", hashSHA224),
 	digestSpec(ck.CKM_SHA256, "CKM_SHA256", hashSHA256),
