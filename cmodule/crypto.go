@@ -31,8 +31,8 @@ func keyInit(hSession C.CK_SESSION_HANDLE, pMechanism C.CK_MECHANISM_PTR, hKey C
 	return rvErr(f(l, ck.SessionHandle(hSession), m, ck.ObjectHandle(hKey)))
 }
 
-// oneShot is the shape of C_Encrypt, C_Sign, C_Digest: input in, output
-// under the length convention.
+// oneShot is the shape of C_Encrypt, C_Sign, C_Digest and C_EncryptUpdate:
+// input in, output under the length convention.
 func oneShot(hSession C.CK_SESSION_HANDLE, pIn C.CK_BYTE_PTR, ulInLen C.CK_ULONG, pOut C.CK_BYTE_PTR, pulOutLen C.CK_ULONG_PTR,
 	f func(*token.Library, ck.SessionHandle, []byte, []byte) (int, error)) C.CK_RV {
 	l, r := library()
@@ -62,7 +62,8 @@ func inputOnly(hSession C.CK_SESSION_HANDLE, pIn C.CK_BYTE_PTR, ulInLen C.CK_ULO
 	return rvErr(f(l, ck.SessionHandle(hSession), in))
 }
 
-// final is the shape of C_SignFinal and C_DigestFinal: output only.
+// final is the shape of C_SignFinal, C_DigestFinal and C_EncryptFinal:
+// output only.
 func final(hSession C.CK_SESSION_HANDLE, pOut C.CK_BYTE_PTR, pulOutLen C.CK_ULONG_PTR,
 	f func(*token.Library, ck.SessionHandle, []byte) (int, error)) C.CK_RV {
 	l, r := library()
@@ -88,6 +89,18 @@ func kagiGo_Encrypt(hSession C.CK_SESSION_HANDLE, pData C.CK_BYTE_PTR, ulDataLen
 	return oneShot(hSession, pData, ulDataLen, pEncryptedData, pulEncryptedDataLen, (*token.Library).Encrypt)
 }
 
+//export kagiGo_EncryptUpdate
+func kagiGo_EncryptUpdate(hSession C.CK_SESSION_HANDLE, pPart C.CK_BYTE_PTR, ulPartLen C.CK_ULONG, pEncryptedPart C.CK_BYTE_PTR, pulEncryptedPartLen C.CK_ULONG_PTR) (r C.CK_RV) {
+	defer guard(&r)
+	return oneShot(hSession, pPart, ulPartLen, pEncryptedPart, pulEncryptedPartLen, (*token.Library).EncryptUpdate)
+}
+
+//export kagiGo_EncryptFinal
+func kagiGo_EncryptFinal(hSession C.CK_SESSION_HANDLE, pLastEncryptedPart C.CK_BYTE_PTR, pulLastEncryptedPartLen C.CK_ULONG_PTR) (r C.CK_RV) {
+	defer guard(&r)
+	return final(hSession, pLastEncryptedPart, pulLastEncryptedPartLen, (*token.Library).EncryptFinal)
+}
+
 //export kagiGo_DecryptInit
 func kagiGo_DecryptInit(hSession C.CK_SESSION_HANDLE, pMechanism C.CK_MECHANISM_PTR, hKey C.CK_OBJECT_HANDLE) (r C.CK_RV) {
 	defer guard(&r)
@@ -98,6 +111,18 @@ func kagiGo_DecryptInit(hSession C.CK_SESSION_HANDLE, pMechanism C.CK_MECHANISM_
 func kagiGo_Decrypt(hSession C.CK_SESSION_HANDLE, pEncryptedData C.CK_BYTE_PTR, ulEncryptedDataLen C.CK_ULONG, pData C.CK_BYTE_PTR, pulDataLen C.CK_ULONG_PTR) (r C.CK_RV) {
 	defer guard(&r)
 	return oneShot(hSession, pEncryptedData, ulEncryptedDataLen, pData, pulDataLen, (*token.Library).Decrypt)
+}
+
+//export kagiGo_DecryptUpdate
+func kagiGo_DecryptUpdate(hSession C.CK_SESSION_HANDLE, pEncryptedPart C.CK_BYTE_PTR, ulEncryptedPartLen C.CK_ULONG, pPart C.CK_BYTE_PTR, pulPartLen C.CK_ULONG_PTR) (r C.CK_RV) {
+	defer guard(&r)
+	return oneShot(hSession, pEncryptedPart, ulEncryptedPartLen, pPart, pulPartLen, (*token.Library).DecryptUpdate)
+}
+
+//export kagiGo_DecryptFinal
+func kagiGo_DecryptFinal(hSession C.CK_SESSION_HANDLE, pLastPart C.CK_BYTE_PTR, pulLastPartLen C.CK_ULONG_PTR) (r C.CK_RV) {
+	defer guard(&r)
+	return final(hSession, pLastPart, pulLastPartLen, (*token.Library).DecryptFinal)
 }
 
 //export kagiGo_DigestInit
@@ -124,6 +149,16 @@ func kagiGo_Digest(hSession C.CK_SESSION_HANDLE, pData C.CK_BYTE_PTR, ulDataLen 
 func kagiGo_DigestUpdate(hSession C.CK_SESSION_HANDLE, pPart C.CK_BYTE_PTR, ulPartLen C.CK_ULONG) (r C.CK_RV) {
 	defer guard(&r)
 	return inputOnly(hSession, pPart, ulPartLen, (*token.Library).DigestUpdate)
+}
+
+//export kagiGo_DigestKey
+func kagiGo_DigestKey(hSession C.CK_SESSION_HANDLE, hKey C.CK_OBJECT_HANDLE) (r C.CK_RV) {
+	defer guard(&r)
+	l, r := library()
+	if r != rvOK {
+		return r
+	}
+	return rvErr(l.DigestKey(ck.SessionHandle(hSession), ck.ObjectHandle(hKey)))
 }
 
 //export kagiGo_DigestFinal

@@ -23,36 +23,6 @@ func kagiGo_SetOperationState(hSession C.CK_SESSION_HANDLE, pOperationState C.CK
 	return notSupported()
 }
 
-//export kagiGo_EncryptUpdate
-func kagiGo_EncryptUpdate(hSession C.CK_SESSION_HANDLE, pPart C.CK_BYTE_PTR, ulPartLen C.CK_ULONG, pEncryptedPart C.CK_BYTE_PTR, pulEncryptedPartLen C.CK_ULONG_PTR) (r C.CK_RV) {
-	defer guard(&r)
-	return notSupported()
-}
-
-//export kagiGo_EncryptFinal
-func kagiGo_EncryptFinal(hSession C.CK_SESSION_HANDLE, pLastEncryptedPart C.CK_BYTE_PTR, pulLastEncryptedPartLen C.CK_ULONG_PTR) (r C.CK_RV) {
-	defer guard(&r)
-	return notSupported()
-}
-
-//export kagiGo_DecryptUpdate
-func kagiGo_DecryptUpdate(hSession C.CK_SESSION_HANDLE, pEncryptedPart C.CK_BYTE_PTR, ulEncryptedPartLen C.CK_ULONG, pPart C.CK_BYTE_PTR, pulPartLen C.CK_ULONG_PTR) (r C.CK_RV) {
-	defer guard(&r)
-	return notSupported()
-}
-
-//export kagiGo_DecryptFinal
-func kagiGo_DecryptFinal(hSession C.CK_SESSION_HANDLE, pLastPart C.CK_BYTE_PTR, pulLastPartLen C.CK_ULONG_PTR) (r C.CK_RV) {
-	defer guard(&r)
-	return notSupported()
-}
-
-//export kagiGo_DigestKey
-func kagiGo_DigestKey(hSession C.CK_SESSION_HANDLE, hKey C.CK_OBJECT_HANDLE) (r C.CK_RV) {
-	defer guard(&r)
-	return notSupported()
-}
-
 //export kagiGo_SignRecoverInit
 func kagiGo_SignRecoverInit(hSession C.CK_SESSION_HANDLE, pMechanism C.CK_MECHANISM_PTR, hKey C.CK_OBJECT_HANDLE) (r C.CK_RV) {
 	defer guard(&r)

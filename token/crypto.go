@@ -21,11 +21,16 @@ type (
 		multi bool
 	}
 	cipherOp struct {
-		op      mech.CipherOp
+		op    mech.CipherOp
+		multi bool
+		// ready says pending holds the output of the call being repeated
+		// (it may be empty).
+		ready   bool
 		pending []byte
 	}
 	digestOp struct {
 		op      mech.DigestOp
+		mt      ck.MechanismType
 		multi   bool
 		pending []byte
 	}
@@ -299,22 +304,36 @@ func (l *Library) cipherInit(sh ck.SessionHandle, m ck.Mechanism, key ck.ObjectH
 	return nil
 }
 
-// cipherOnce is C_Encrypt / C_Decrypt.
-func (l *Library) cipherOnce(sh ck.SessionHandle, in, out []byte, encrypt bool) (int, error) {
+// cipherSession returns a locked session and its encrypt or decrypt slot,
+// which must hold an operation. The caller unlocks s.mu.
+func (l *Library) cipherSession(sh ck.SessionHandle, encrypt bool) (*session, **cipherOp, error) {
 	s, err := l.lockedSession(sh)
 	if err != nil {
-		return 0, err
+		return nil, nil, err
 	}
-	defer s.mu.Unlock()
 	slot := &s.encrypt
 	if !encrypt {
 		slot = &s.decrypt
 	}
-	op := *slot
-	if op == nil {
-		return 0, ck.CKR_OPERATION_NOT_INITIALIZED
+	if *slot == nil {
+		s.mu.Unlock()
+		return nil, nil, ck.CKR_OPERATION_NOT_INITIALIZED
 	}
-	if op.pending == nil {
+	return s, slot, nil
+}
+
+// cipherOnce is C_Encrypt / C_Decrypt.
+func (l *Library) cipherOnce(sh ck.SessionHandle, in, out []byte, encrypt bool) (int, error) {
+	s, slot, err := l.cipherSession(sh, encrypt)
+	if err != nil {
+		return 0, err
+	}
+	defer s.mu.Unlock()
+	op := *slot
+	if op.multi {
+		return 0, ck.CKR_OPERATION_ACTIVE
+	}
+	if !op.ready {
 		if out == nil {
 			return op.op.OutLen(len(in)), nil
 		}
@@ -329,13 +348,82 @@ func (l *Library) cipherOnce(sh ck.SessionHandle, in, out []byte, encrypt bool) 
 			*slot = nil
 			return 0, err
 		}
-		op.pending = res
+		op.ready, op.pending = true, res
 	}
 	n, ended, err := deliver(op.pending, out)
 	if ended {
 		*slot = nil
 	}
 	return n, err
+}
+
+// cipherUpdate is C_EncryptUpdate / C_DecryptUpdate. The output of a part
+// depends on what the mechanism buffered, so a length query runs the update
+// and keeps its output for the call that follows with a buffer (which must
+// pass the same part, section 5.2).
+func (l *Library) cipherUpdate(sh ck.SessionHandle, in, out []byte, encrypt bool) (int, error) {
+	s, slot, err := l.cipherSession(sh, encrypt)
+	if err != nil {
+		return 0, err
+	}
+	defer s.mu.Unlock()
+	op := *slot
+	if !op.ready {
+		res, err := op.op.Update(in)
+		if err != nil {
+			*slot = nil
+			return 0, err
+		}
+		op.multi, op.ready, op.pending = true, true, res
+	}
+	n, delivered, err := deliver(op.pending, out)
+	if delivered {
+		op.ready, op.pending = false, nil
+	}
+	return n, err
+}
+
+// cipherFinal is C_EncryptFinal / C_DecryptFinal.
+func (l *Library) cipherFinal(sh ck.SessionHandle, out []byte, encrypt bool) (int, error) {
+	s, slot, err := l.cipherSession(sh, encrypt)
+	if err != nil {
+		return 0, err
+	}
+	defer s.mu.Unlock()
+	op := *slot
+	if !op.ready {
+		res, err := op.op.Final()
+		if err != nil {
+			*slot = nil
+			return 0, err
+		}
+		op.ready, op.pending = true, res
+	}
+	n, ended, err := deliver(op.pending, out)
+	if ended {
+		*slot = nil
+	}
+	return n, err
+}
+
+// EncryptUpdate is C_EncryptUpdate.
+func (l *Library) EncryptUpdate(sh ck.SessionHandle, in, out []byte) (int, error) {
+	return l.cipherUpdate(sh, in, out, true)
+}
+
+// EncryptFinal is C_EncryptFinal.
+func (l *Library) EncryptFinal(sh ck.SessionHandle, out []byte) (int, error) {
+	return l.cipherFinal(sh, out, true)
+}
+
+// DecryptUpdate is C_DecryptUpdate.
+func (l *Library) DecryptUpdate(sh ck.SessionHandle, in, out []byte) (int, error) {
+	return l.cipherUpdate(sh, in, out, false)
+}
+
+// DecryptFinal is C_DecryptFinal.
+func (l *Library) DecryptFinal(sh ck.SessionHandle, out []byte) (int, error) {
+	return l.cipherFinal(sh, out, false)
 }
 
 // EncryptInit is C_EncryptInit.
@@ -379,7 +467,7 @@ func (l *Library) DigestInit(sh ck.SessionHandle, m ck.Mechanism) error {
 	if err != nil {
 		return err
 	}
-	s.digest = &digestOp{op: op}
+	s.digest = &digestOp{op: op, mt: m.Type}
 	return nil
 }
 
@@ -419,6 +507,41 @@ func (l *Library) DigestUpdate(sh ck.SessionHandle, in []byte) error {
 		return ck.CKR_OPERATION_NOT_INITIALIZED
 	}
 	op.op.Update(in)
+	op.multi = true
+	return nil
+}
+
+// weakDigests may not digest a sensitive or unextractable key: their
+// output could help recover it (SoftHSMv2 makes the same distinction).
+var weakDigests = map[ck.MechanismType]bool{ck.CKM_MD5: true}
+
+// DigestKey is C_DigestKey: the value of a secret key joins the digest.
+func (l *Library) DigestKey(sh ck.SessionHandle, key ck.ObjectHandle) error {
+	s, err := l.lockedSession(sh)
+	if err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	op := s.digest
+	if op == nil {
+		return ck.CKR_OPERATION_NOT_INITIALIZED
+	}
+	l.mu.RLock()
+	o, err := l.visible(s, key, ck.CKR_KEY_HANDLE_INVALID)
+	var value []byte
+	var hidden bool
+	if err == nil {
+		value = o.attrs[ck.CKA_VALUE]
+		hidden = o.attrs.bool(ck.CKA_SENSITIVE) || !o.attrs.bool(ck.CKA_EXTRACTABLE)
+	}
+	l.mu.RUnlock()
+	switch {
+	case err != nil:
+		return err
+	case o.class != ck.CKO_SECRET_KEY || value == nil, weakDigests[op.mt] && hidden:
+		return ck.CKR_KEY_INDIGESTIBLE
+	}
+	op.op.Update(value)
 	op.multi = true
 	return nil
 }

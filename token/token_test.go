@@ -3,6 +3,7 @@ package token
 import (
 	"bytes"
 	"crypto/aes"
+	"crypto/cipher"
 	"crypto/ecdsa"
 	"crypto/sha256"
 	"crypto/x509"
@@ -507,4 +508,91 @@ func TestConcurrentCreateAndSign(t *testing.T) {
 	if hs := find(t, l, sh, attr(ck.CKA_LABEL, "many")); len(hs) != 40 {
 		t.Fatalf("found %d keys, want 40", len(hs))
 	}
+}
+
+func TestMultiPartGCMAndDigestKey(t *testing.T) {
+	l, _, sh, _ := ready(t)
+	key := bytes.Repeat([]byte{0x5a}, 32)
+	h, err := l.CreateObject(sh, []ck.Attribute{
+		attr(ck.CKA_CLASS, ck.CKO_SECRET_KEY), attr(ck.CKA_KEY_TYPE, ck.CKK_AES), attr(ck.CKA_VALUE, key),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	iv, aad := bytes.Repeat([]byte{1}, 12), []byte("header")
+	m := ck.Mechanism{Type: ck.CKM_AES_GCM, Param: ck.GCMParams{IV: iv, AAD: aad, TagBits: 128}}
+	msg := []byte("a message sent in three parts")
+	block, _ := aes.NewCipher(key)
+	gcm, _ := cipher.NewGCM(block)
+	want := gcm.Seal(nil, iv, msg, aad)
+
+	run := func(encrypt bool, in []byte) []byte {
+		t.Helper()
+		initFn, update, final := l.EncryptInit, l.EncryptUpdate, l.EncryptFinal
+		if !encrypt {
+			initFn, update, final = l.DecryptInit, l.DecryptUpdate, l.DecryptFinal
+		}
+		if err := initFn(sh, m, h); err != nil {
+			t.Fatal(err)
+		}
+		var out []byte
+		for _, part := range [][]byte{in[:5], in[5:17], in[17:]} {
+			n, err := update(sh, part, nil) // length query, then the real call
+			if err != nil {
+				t.Fatal(err)
+			}
+			buf := make([]byte, n)
+			if _, err := update(sh, part, buf); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, buf...)
+		}
+		n, err := final(sh, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			_, err = final(sh, make([]byte, n-1))
+			wantRV(t, err, ck.CKR_BUFFER_TOO_SMALL)
+		}
+		buf := make([]byte, n)
+		if _, err := final(sh, buf); err != nil {
+			t.Fatal(err)
+		}
+		_, err = final(sh, buf)
+		wantRV(t, err, ck.CKR_OPERATION_NOT_INITIALIZED)
+		return append(out, buf...)
+	}
+	if got := run(true, msg); !bytes.Equal(got, want) {
+		t.Fatalf("multi-part GCM: %x, want %x", got, want)
+	}
+	if got := run(false, want); !bytes.Equal(got, msg) {
+		t.Fatalf("multi-part GCM decrypt: %q", got)
+	}
+
+	// C_DigestKey: SHA-256 over the key value, joined to data parts.
+	if err := l.DigestInit(sh, ck.Mechanism{Type: ck.CKM_SHA256}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.DigestUpdate(sh, []byte("prefix")); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.DigestKey(sh, h); err != nil {
+		t.Fatal(err)
+	}
+	sum := make([]byte, 32)
+	if _, err := l.DigestFinal(sh, sum); err != nil {
+		t.Fatal(err)
+	}
+	if wantSum := sha256.Sum256(append([]byte("prefix"), key...)); !bytes.Equal(sum, wantSum[:]) {
+		t.Fatalf("C_DigestKey: %x, want %x", sum, wantSum)
+	}
+	_, priv, err := l.GenerateKeyPair(sh, ck.Mechanism{Type: ck.CKM_EC_KEY_PAIR_GEN},
+		[]ck.Attribute{attr(ck.CKA_EC_PARAMS, p256OID)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.DigestInit(sh, ck.Mechanism{Type: ck.CKM_SHA256})
+	wantRV(t, l.DigestKey(sh, priv), ck.CKR_KEY_INDIGESTIBLE)
+	wantRV(t, l.DigestKey(sh, 0xdead), ck.CKR_KEY_HANDLE_INVALID)
 }
