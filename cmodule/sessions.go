@@ -145,3 +145,13 @@ func kagiGo_CancelFunction(hSession C.CK_SESSION_HANDLE) (r C.CK_RV) {
 	}
 	return rv(ck.CKR_FUNCTION_NOT_PARALLEL)
 }
+
+//export kagiGo_SessionCancel
+func kagiGo_SessionCancel(hSession C.CK_SESSION_HANDLE, flags C.CK_FLAGS) (r C.CK_RV) {
+	defer guard(&r)
+	l, r := library()
+	if r != rvOK {
+		return r
+	}
+	return rvErr(l.SessionCancel(ck.SessionHandle(hSession), ck.Flags(flags)))
+}

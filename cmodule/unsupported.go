@@ -95,12 +95,6 @@ func kagiGo_LoginUser(hSession C.CK_SESSION_HANDLE, userType C.CK_USER_TYPE, pPi
 	return notSupported()
 }
 
-//export kagiGo_SessionCancel
-func kagiGo_SessionCancel(hSession C.CK_SESSION_HANDLE, flags C.CK_FLAGS) (r C.CK_RV) {
-	defer guard(&r)
-	return notSupported()
-}
-
 //export kagiGo_MessageEncryptInit
 func kagiGo_MessageEncryptInit(hSession C.CK_SESSION_HANDLE, pMechanism C.CK_MECHANISM_PTR, hKey C.CK_OBJECT_HANDLE) (r C.CK_RV) {
 	defer guard(&r)

@@ -596,3 +596,25 @@ func TestMultiPartGCMAndDigestKey(t *testing.T) {
 	wantRV(t, l.DigestKey(sh, priv), ck.CKR_KEY_INDIGESTIBLE)
 	wantRV(t, l.DigestKey(sh, 0xdead), ck.CKR_KEY_HANDLE_INVALID)
 }
+
+func TestSessionCancel(t *testing.T) {
+	l, _, sh, _ := ready(t)
+	if err := l.DigestInit(sh, ck.Mechanism{Type: ck.CKM_SHA256}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.FindObjectsInit(sh, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.SessionCancel(sh, ck.CKF_DIGEST|ck.CKF_SIGN); err != nil {
+		t.Fatal(err)
+	}
+	_, err := l.Digest(sh, []byte("x"), nil)
+	wantRV(t, err, ck.CKR_OPERATION_NOT_INITIALIZED)
+	if _, err := l.FindObjects(sh, 1); err != nil {
+		t.Fatalf("the search was not named, yet: %v", err)
+	}
+	if err := l.DigestInit(sh, ck.Mechanism{Type: ck.CKM_SHA256}); err != nil {
+		t.Fatalf("digest after cancel: %v", err)
+	}
+	wantRV(t, l.SessionCancel(0xbad, ck.CKF_DIGEST), ck.CKR_SESSION_HANDLE_INVALID)
+}
