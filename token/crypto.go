@@ -12,17 +12,21 @@ import (
 // buffer (the length convention of section 5.2).
 type (
 	signOp struct {
-		op      mech.SignOp
-		multi   bool
-		pending []byte
+		op    mech.SignOp
+		multi bool
+		// needAuth: the key has CKA_ALWAYS_AUTHENTICATE and no
+		// CKU_CONTEXT_SPECIFIC login has happened for this operation yet.
+		needAuth bool
+		pending  []byte
 	}
 	verifyOp struct {
 		op    mech.VerifyOp
 		multi bool
 	}
 	cipherOp struct {
-		op    mech.CipherOp
-		multi bool
+		op       mech.CipherOp
+		multi    bool
+		needAuth bool // as signOp.needAuth
 		// ready says pending holds the output of the call being repeated
 		// (it may be empty).
 		ready   bool
@@ -56,13 +60,13 @@ var (
 
 // opKey resolves the mechanism and key of an Init call and checks that the
 // key may be used so. Caller holds s.mu (not l.mu).
-func (l *Library) opKey(s *session, m ck.Mechanism, kh ck.ObjectHandle, use keyUse) (*mech.Spec, *mech.Key, error) {
+func (l *Library) opKey(s *session, m ck.Mechanism, kh ck.ObjectHandle, use keyUse) (*mech.Spec, *mech.Key, attrMap, error) {
 	if l.selfTestErr != nil {
-		return nil, nil, ck.CKR_GENERAL_ERROR
+		return nil, nil, nil, ck.CKR_GENERAL_ERROR
 	}
 	spec, ok := mech.Lookup(m.Type)
 	if !ok || !use.supports(spec) {
-		return nil, nil, ck.CKR_MECHANISM_INVALID
+		return nil, nil, nil, ck.CKR_MECHANISM_INVALID
 	}
 	l.mu.RLock()
 	o, err := l.visible(s, kh, ck.CKR_KEY_HANDLE_INVALID)
@@ -72,19 +76,19 @@ func (l *Library) opKey(s *session, m ck.Mechanism, kh ck.ObjectHandle, use keyU
 	}
 	l.mu.RUnlock()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if !slices.Contains(use.classes, o.class) || !slices.Contains(spec.KeyTypes, o.keyType) {
-		return nil, nil, ck.CKR_KEY_TYPE_INCONSISTENT
+		return nil, nil, nil, ck.CKR_KEY_TYPE_INCONSISTENT
 	}
 	if !attrs.bool(use.usage) {
-		return nil, nil, ck.CKR_KEY_FUNCTION_NOT_PERMITTED
+		return nil, nil, nil, ck.CKR_KEY_FUNCTION_NOT_PERMITTED
 	}
 	k, err := o.mechKey()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return spec, k, nil
+	return spec, k, attrs, nil
 }
 
 // deliver hands a computed result out under the length convention of
@@ -130,7 +134,7 @@ func (l *Library) SignInit(sh ck.SessionHandle, m ck.Mechanism, key ck.ObjectHan
 	if s.sign != nil {
 		return ck.CKR_OPERATION_ACTIVE
 	}
-	spec, k, err := l.opKey(s, m, key, useSign)
+	spec, k, attrs, err := l.opKey(s, m, key, useSign)
 	if err != nil {
 		return err
 	}
@@ -138,7 +142,7 @@ func (l *Library) SignInit(sh ck.SessionHandle, m ck.Mechanism, key ck.ObjectHan
 	if err != nil {
 		return err
 	}
-	s.sign = &signOp{op: op}
+	s.sign = &signOp{op: op, needAuth: attrs.bool(ck.CKA_ALWAYS_AUTHENTICATE)}
 	return nil
 }
 
@@ -152,6 +156,9 @@ func (l *Library) Sign(sh ck.SessionHandle, data, out []byte) (int, error) {
 	op := s.sign
 	if op == nil {
 		return 0, ck.CKR_OPERATION_NOT_INITIALIZED
+	}
+	if op.needAuth {
+		return 0, ck.CKR_USER_NOT_LOGGED_IN
 	}
 	if op.multi {
 		return 0, ck.CKR_OPERATION_ACTIVE
@@ -174,6 +181,9 @@ func (l *Library) SignUpdate(sh ck.SessionHandle, part []byte) error {
 	if op == nil {
 		return ck.CKR_OPERATION_NOT_INITIALIZED
 	}
+	if op.needAuth {
+		return ck.CKR_USER_NOT_LOGGED_IN
+	}
 	if err := op.op.Update(part); err != nil {
 		s.sign = nil
 		return err
@@ -193,6 +203,9 @@ func (l *Library) SignFinal(sh ck.SessionHandle, out []byte) (int, error) {
 	if op == nil {
 		return 0, ck.CKR_OPERATION_NOT_INITIALIZED
 	}
+	if op.needAuth {
+		return 0, ck.CKR_USER_NOT_LOGGED_IN
+	}
 	n, ended, err := lastCall(&op.pending, op.op.SigLen(), out, op.op.Final)
 	if ended {
 		s.sign = nil
@@ -210,7 +223,7 @@ func (l *Library) VerifyInit(sh ck.SessionHandle, m ck.Mechanism, key ck.ObjectH
 	if s.verify != nil {
 		return ck.CKR_OPERATION_ACTIVE
 	}
-	spec, k, err := l.opKey(s, m, key, useVerify)
+	spec, k, _, err := l.opKey(s, m, key, useVerify)
 	if err != nil {
 		return err
 	}
@@ -288,7 +301,7 @@ func (l *Library) cipherInit(sh ck.SessionHandle, m ck.Mechanism, key ck.ObjectH
 	if *slot != nil {
 		return ck.CKR_OPERATION_ACTIVE
 	}
-	spec, k, err := l.opKey(s, m, key, use)
+	spec, k, attrs, err := l.opKey(s, m, key, use)
 	if err != nil {
 		return err
 	}
@@ -300,7 +313,7 @@ func (l *Library) cipherInit(sh ck.SessionHandle, m ck.Mechanism, key ck.ObjectH
 	if err != nil {
 		return err
 	}
-	*slot = &cipherOp{op: op}
+	*slot = &cipherOp{op: op, needAuth: !encrypt && attrs.bool(ck.CKA_ALWAYS_AUTHENTICATE)}
 	return nil
 }
 
@@ -315,9 +328,13 @@ func (l *Library) cipherSession(sh ck.SessionHandle, encrypt bool) (*session, **
 	if !encrypt {
 		slot = &s.decrypt
 	}
-	if *slot == nil {
+	if *slot == nil || (*slot).needAuth {
+		rv := ck.CKR_OPERATION_NOT_INITIALIZED
+		if *slot != nil {
+			rv = ck.CKR_USER_NOT_LOGGED_IN
+		}
 		s.mu.Unlock()
-		return nil, nil, ck.CKR_OPERATION_NOT_INITIALIZED
+		return nil, nil, rv
 	}
 	return s, slot, nil
 }

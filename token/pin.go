@@ -66,6 +66,9 @@ func (l *Library) checkPIN(t *tokenState, ut ck.UserType, pin []byte) ([]byte, e
 
 // Login is C_Login (PKCS#11 3.0 section 5.6).
 func (l *Library) Login(sh ck.SessionHandle, ut ck.UserType, pin []byte) error {
+	if ut == ck.CKU_CONTEXT_SPECIFIC {
+		return l.loginContext(sh, pin)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	s, err := l.session(sh)
@@ -75,10 +78,6 @@ func (l *Library) Login(sh ck.SessionHandle, ut ck.UserType, pin []byte) error {
 	t := s.tok
 	switch ut {
 	case ck.CKU_SO, ck.CKU_USER:
-	case ck.CKU_CONTEXT_SPECIFIC:
-		// Only meaningful right after initialising an operation with a
-		// CKA_ALWAYS_AUTHENTICATE key; none is active here.
-		return ck.CKR_OPERATION_NOT_INITIALIZED
 	default:
 		return ck.CKR_USER_TYPE_INVALID
 	}
@@ -142,6 +141,42 @@ func (l *Library) unlockAll(t *tokenState) {
 		}
 		l.publish(o, 0)
 	}
+}
+
+// loginContext is C_Login with CKU_CONTEXT_SPECIFIC: the user's PIN again,
+// right after C_SignInit or C_DecryptInit with a CKA_ALWAYS_AUTHENTICATE key,
+// authorises that one operation (PKCS#11 3.0 section 5.6 and 4.9). The
+// session is locked before the library, the order the crypto calls use.
+func (l *Library) loginContext(sh ck.SessionHandle, pin []byte) error {
+	s, err := l.lockedSession(sh)
+	if err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	var pending []*bool
+	if s.sign != nil && s.sign.needAuth {
+		pending = append(pending, &s.sign.needAuth)
+	}
+	if s.decrypt != nil && s.decrypt.needAuth {
+		pending = append(pending, &s.decrypt.needAuth)
+	}
+	if len(pending) == 0 {
+		return ck.CKR_OPERATION_NOT_INITIALIZED
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if s.tok.login != ck.CKU_USER {
+		return ck.CKR_USER_NOT_LOGGED_IN
+	}
+	tmk, err := l.checkPIN(s.tok, ck.CKU_USER, pin)
+	if err != nil {
+		return err
+	}
+	clear(tmk)
+	for _, p := range pending {
+		*p = false
+	}
+	return nil
 }
 
 // Logout is C_Logout.

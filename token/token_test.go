@@ -618,3 +618,30 @@ func TestSessionCancel(t *testing.T) {
 	}
 	wantRV(t, l.SessionCancel(0xbad, ck.CKF_DIGEST), ck.CKR_SESSION_HANDLE_INVALID)
 }
+
+func TestAlwaysAuthenticate(t *testing.T) {
+	l, _, sh, _ := ready(t)
+	_, priv, err := l.GenerateKeyPair(sh, ck.Mechanism{Type: ck.CKM_EC_KEY_PAIR_GEN},
+		[]ck.Attribute{attr(ck.CKA_EC_PARAMS, p256OID)},
+		[]ck.Attribute{attr(ck.CKA_ALWAYS_AUTHENTICATE, true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	digest := make([]byte, 32)
+	sig := make([]byte, 64)
+	for round := 0; round < 2; round++ {
+		if err := l.SignInit(sh, ck.Mechanism{Type: ck.CKM_ECDSA}, priv); err != nil {
+			t.Fatal(err)
+		}
+		_, err := l.Sign(sh, digest, sig)
+		wantRV(t, err, ck.CKR_USER_NOT_LOGGED_IN)
+		wantRV(t, l.Login(sh, ck.CKU_CONTEXT_SPECIFIC, []byte("wrong-pin")), ck.CKR_PIN_INCORRECT)
+		if err := l.Login(sh, ck.CKU_CONTEXT_SPECIFIC, userPIN); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := l.Sign(sh, digest, sig); err != nil {
+			t.Fatalf("round %d: sign after context-specific login: %v", round, err)
+		}
+	}
+	wantRV(t, l.Login(sh, ck.CKU_CONTEXT_SPECIFIC, userPIN), ck.CKR_OPERATION_NOT_INITIALIZED)
+}
