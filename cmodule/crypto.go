@@ -281,6 +281,51 @@ func kagiGo_GenerateKeyPair(hSession C.CK_SESSION_HANDLE, pMechanism C.CK_MECHAN
 	return rvOK
 }
 
+//export kagiGo_WrapKey
+func kagiGo_WrapKey(hSession C.CK_SESSION_HANDLE, pMechanism C.CK_MECHANISM_PTR, hWrappingKey C.CK_OBJECT_HANDLE, hKey C.CK_OBJECT_HANDLE, pWrappedKey C.CK_BYTE_PTR, pulWrappedKeyLen C.CK_ULONG_PTR) (r C.CK_RV) {
+	defer guard(&r)
+	l, r := library()
+	if r != rvOK {
+		return r
+	}
+	if pulWrappedKeyLen == nil {
+		return rvArgumentsBad
+	}
+	m, r := mechanism(pMechanism)
+	if r != rvOK {
+		return r
+	}
+	n, err := l.WrapKey(ck.SessionHandle(hSession), m, ck.ObjectHandle(hWrappingKey), ck.ObjectHandle(hKey), outBytes(pWrappedKey, pulWrappedKeyLen))
+	return outLen(pulWrappedKeyLen, n, err)
+}
+
+//export kagiGo_UnwrapKey
+func kagiGo_UnwrapKey(hSession C.CK_SESSION_HANDLE, pMechanism C.CK_MECHANISM_PTR, hUnwrappingKey C.CK_OBJECT_HANDLE, pWrappedKey C.CK_BYTE_PTR, ulWrappedKeyLen C.CK_ULONG, pTemplate C.CK_ATTRIBUTE_PTR, ulAttributeCount C.CK_ULONG, phKey C.CK_OBJECT_HANDLE_PTR) (r C.CK_RV) {
+	defer guard(&r)
+	l, r := library()
+	if r != rvOK {
+		return r
+	}
+	wrapped, ok := inBytes(pWrappedKey, ulWrappedKeyLen)
+	if !ok || phKey == nil {
+		return rvArgumentsBad
+	}
+	m, r := mechanism(pMechanism)
+	if r != rvOK {
+		return r
+	}
+	tmpl, r := template(pTemplate, ulAttributeCount)
+	if r != rvOK {
+		return r
+	}
+	h, err := l.UnwrapKey(ck.SessionHandle(hSession), m, ck.ObjectHandle(hUnwrappingKey), wrapped, tmpl)
+	if err != nil {
+		return rvErr(err)
+	}
+	*phKey = C.CK_OBJECT_HANDLE(h)
+	return rvOK
+}
+
 //export kagiGo_SeedRandom
 func kagiGo_SeedRandom(hSession C.CK_SESSION_HANDLE, pSeed C.CK_BYTE_PTR, ulSeedLen C.CK_ULONG) (r C.CK_RV) {
 	defer guard(&r)

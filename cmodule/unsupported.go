@@ -71,18 +71,6 @@ func kagiGo_DecryptVerifyUpdate(hSession C.CK_SESSION_HANDLE, pEncryptedPart C.C
 	return notSupported()
 }
 
-//export kagiGo_WrapKey
-func kagiGo_WrapKey(hSession C.CK_SESSION_HANDLE, pMechanism C.CK_MECHANISM_PTR, hWrappingKey C.CK_OBJECT_HANDLE, hKey C.CK_OBJECT_HANDLE, pWrappedKey C.CK_BYTE_PTR, pulWrappedKeyLen C.CK_ULONG_PTR) (r C.CK_RV) {
-	defer guard(&r)
-	return notSupported()
-}
-
-//export kagiGo_UnwrapKey
-func kagiGo_UnwrapKey(hSession C.CK_SESSION_HANDLE, pMechanism C.CK_MECHANISM_PTR, hUnwrappingKey C.CK_OBJECT_HANDLE, pWrappedKey C.CK_BYTE_PTR, ulWrappedKeyLen C.CK_ULONG, pTemplate C.CK_ATTRIBUTE_PTR, ulAttributeCount C.CK_ULONG, phKey C.CK_OBJECT_HANDLE_PTR) (r C.CK_RV) {
-	defer guard(&r)
-	return notSupported()
-}
-
 //export kagiGo_DeriveKey
 func kagiGo_DeriveKey(hSession C.CK_SESSION_HANDLE, pMechanism C.CK_MECHANISM_PTR, hBaseKey C.CK_OBJECT_HANDLE, pTemplate C.CK_ATTRIBUTE_PTR, ulAttributeCount C.CK_ULONG, phKey C.CK_OBJECT_HANDLE_PTR) (r C.CK_RV) {
 	defer guard(&r)

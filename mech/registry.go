@@ -11,7 +11,7 @@ import (
 //
 // MechanismInfo follows SoftHSMv2 2.6 (src/lib/SoftHSM.cpp,
 // C_GetMechanismInfo) with these differences: the flags list only what kagi
-// implements (no CKF_WRAP/CKF_UNWRAP, no RSA encryption yet); RSA keys are
+// implements (CKF_WRAP/CKF_UNWRAP only on the rows C_WrapKey can use); RSA keys are
 // 1024 bits at least because Go refuses smaller ones, and generation stops
 // at 8192 bits (SoftHSMv2: 512..16384); EC key sizes are those of the
 // curves kagi has, P-224 to P-521 (SoftHSMv2: 112..521); the CKM_ECDSA_SHA*
@@ -113,7 +113,7 @@ var coreRegistry = []*Spec{
 	},
 	{
 		Type: ck.CKM_AES_GCM, Name: "CKM_AES_GCM",
-		Info:     ck.MechanismInfo{MinKeySize: 16, MaxKeySize: 32, Flags: ck.CKF_ENCRYPT | ck.CKF_DECRYPT},
+		Info:     ck.MechanismInfo{MinKeySize: 16, MaxKeySize: 32, Flags: ck.CKF_ENCRYPT | ck.CKF_DECRYPT | ck.CKF_WRAP | ck.CKF_UNWRAP},
 		KeyTypes: []ck.KeyType{ck.CKK_AES},
 		Encrypt:  newGCM(true), Decrypt: newGCM(false),
 	},

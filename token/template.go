@@ -12,6 +12,7 @@ type tmplOp uint8
 const (
 	opCreate tmplOp = iota
 	opGenerate
+	opUnwrap // key material comes from the unwrapped value
 )
 
 // newAttrs is a validated template for a new object: the attribute map with
@@ -119,7 +120,7 @@ func checkTemplate(tok *tokenState, tmpl []ck.Attribute, op tmplOp, class ck.Obj
 			// Footnote 2: values only the token computes (CKA_VALUE_LEN,
 			// CKA_MODULUS_BITS) are not the caller's to give.
 			return nil, ck.CKR_ATTRIBUTE_READ_ONLY
-		case op == opGenerate && r.flags&noGenerate != 0:
+		case op != opCreate && r.flags&noGenerate != 0:
 			// Clients echo parts of a key into generation templates (the
 			// public exponent in the private template); accept them when
 			// they agree with what is generated.
@@ -129,10 +130,7 @@ func checkTemplate(tok *tokenState, tmpl []ck.Attribute, op tmplOp, class ck.Obj
 			return nil, ck.CKR_ATTRIBUTE_READ_ONLY
 		}
 	}
-	must := mustCreate
-	if op == opGenerate {
-		must = mustGenerate
-	}
+	must := map[tmplOp]ruleFlags{opCreate: mustCreate, opGenerate: mustGenerate}[op]
 	for typ, r := range rules {
 		if _, ok := m[typ]; ok {
 			continue

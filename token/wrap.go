@@ -1,0 +1,167 @@
+package token
+
+import (
+	"errors"
+	"slices"
+
+	"github.com/kagi-hsm/kagi/mech"
+	"github.com/kagi-hsm/kagi/token/ck"
+)
+
+// Key wrapping (PKCS#11 3.0 sections 5.18 and 4.9-4.10): a key leaves the
+// token only encrypted under another key, and only if it is extractable;
+// CKA_WRAP_WITH_TRUSTED keys leave only under CKA_TRUSTED wrapping keys.
+
+// wrapRV renames the cipher's errors to the wrap functions' codes.
+var wrapRV = map[ck.RV]ck.RV{
+	ck.CKR_ENCRYPTED_DATA_INVALID:   ck.CKR_WRAPPED_KEY_INVALID,
+	ck.CKR_ENCRYPTED_DATA_LEN_RANGE: ck.CKR_WRAPPED_KEY_LEN_RANGE,
+	ck.CKR_KEY_TYPE_INCONSISTENT:    ck.CKR_WRAPPING_KEY_TYPE_INCONSISTENT,
+}
+
+func renameRV(err error, names map[ck.RV]ck.RV) error {
+	var rv ck.RV
+	if errors.As(err, &rv) {
+		if to, ok := names[rv]; ok {
+			return to
+		}
+	}
+	return err
+}
+
+// wrapKeyObject checks the wrapping (or unwrapping) key and mechanism.
+// Caller holds l.mu for reading.
+func (l *Library) wrapKeyObject(s *session, m ck.Mechanism, kh ck.ObjectHandle, unwrap bool) (*mech.Spec, *object, error) {
+	if l.selfTestErr != nil {
+		return nil, nil, ck.CKR_GENERAL_ERROR
+	}
+	flag, usage, invalid, inconsistent := ck.CKF_WRAP, ck.CKA_WRAP, ck.CKR_WRAPPING_KEY_HANDLE_INVALID, ck.CKR_WRAPPING_KEY_TYPE_INCONSISTENT
+	if unwrap {
+		flag, usage, invalid, inconsistent = ck.CKF_UNWRAP, ck.CKA_UNWRAP, ck.CKR_UNWRAPPING_KEY_HANDLE_INVALID, ck.CKR_UNWRAPPING_KEY_TYPE_INCONSISTENT
+	}
+	spec, ok := mech.Lookup(m.Type)
+	if !ok || spec.Info.Flags&flag == 0 {
+		return nil, nil, ck.CKR_MECHANISM_INVALID
+	}
+	o, err := l.visible(s, kh, invalid)
+	if err != nil {
+		return nil, nil, err
+	}
+	if o.class == ck.CKO_DATA || o.class == ck.CKO_CERTIFICATE || !slices.Contains(spec.KeyTypes, o.keyType) {
+		return nil, nil, inconsistent
+	}
+	if !o.attrs.bool(usage) {
+		return nil, nil, ck.CKR_KEY_FUNCTION_NOT_PERMITTED
+	}
+	return spec, o, nil
+}
+
+// WrapKey is C_WrapKey. It keeps no state between a length query and the
+// call that follows; the wrapped form is computed each time.
+func (l *Library) WrapKey(sh ck.SessionHandle, m ck.Mechanism, wrappingKey, key ck.ObjectHandle, out []byte) (int, error) {
+	l.mu.RLock()
+	s, err := l.session(sh)
+	var spec *mech.Spec
+	var wrapper, target *object
+	if err == nil {
+		spec, wrapper, err = l.wrapKeyObject(s, m, wrappingKey, false)
+	}
+	if err == nil {
+		target, err = l.visible(s, key, ck.CKR_KEY_HANDLE_INVALID)
+	}
+	l.mu.RUnlock()
+	if err != nil {
+		return 0, err
+	}
+	switch {
+	case target.class != ck.CKO_SECRET_KEY && target.class != ck.CKO_PRIVATE_KEY:
+		return 0, ck.CKR_KEY_NOT_WRAPPABLE
+	case !target.attrs.bool(ck.CKA_EXTRACTABLE):
+		return 0, ck.CKR_KEY_UNEXTRACTABLE
+	case target.attrs.bool(ck.CKA_WRAP_WITH_TRUSTED) && !wrapper.attrs.bool(ck.CKA_TRUSTED):
+		return 0, ck.CKR_KEY_NOT_WRAPPABLE
+	}
+	wk, err := wrapper.mechKey()
+	if err != nil {
+		return 0, err
+	}
+	tk, err := target.mechKey()
+	if err != nil {
+		return 0, err
+	}
+	value, err := mech.WrapValue(tk)
+	if err != nil {
+		return 0, err
+	}
+	defer clear(value)
+	op, err := spec.Encrypt(wk, m.Param)
+	if err != nil {
+		return 0, renameRV(err, wrapRV)
+	}
+	wrapped, err := op.One(value)
+	if err != nil {
+		if errors.Is(err, ck.CKR_DATA_LEN_RANGE) {
+			// The mechanism cannot wrap a value of this length (AES key
+			// wrap without padding needs multiples of 8 bytes).
+			return 0, ck.CKR_KEY_SIZE_RANGE
+		}
+		return 0, renameRV(err, wrapRV)
+	}
+	n, _, err := deliver(wrapped, out)
+	return n, err
+}
+
+// UnwrapKey is C_UnwrapKey: the decrypted value becomes a new key object
+// described by the template, which must give its class and key type. An
+// unwrapped key was never local and has no sensitive past: CKA_LOCAL,
+// CKA_ALWAYS_SENSITIVE and CKA_NEVER_EXTRACTABLE are false.
+func (l *Library) UnwrapKey(sh ck.SessionHandle, m ck.Mechanism, unwrappingKey ck.ObjectHandle, wrapped []byte, tmpl []ck.Attribute) (ck.ObjectHandle, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s, err := l.session(sh)
+	if err != nil {
+		return 0, err
+	}
+	spec, unwrapper, err := l.wrapKeyObject(s, m, unwrappingKey, true)
+	if err != nil {
+		return 0, err
+	}
+	na, err := checkTemplate(s.tok, tmpl, opUnwrap, 0, 0, false)
+	if err != nil {
+		return 0, err
+	}
+	if na.class != ck.CKO_SECRET_KEY && na.class != ck.CKO_PRIVATE_KEY {
+		return 0, ck.CKR_TEMPLATE_INCONSISTENT
+	}
+	if _, err := l.newObject(s, na.attrs); err != nil {
+		return 0, err
+	}
+	uk, err := unwrapper.mechKey()
+	if err != nil {
+		return 0, err
+	}
+	op, err := spec.Decrypt(uk, m.Param)
+	if err != nil {
+		return 0, renameRV(err, map[ck.RV]ck.RV{ck.CKR_KEY_TYPE_INCONSISTENT: ck.CKR_UNWRAPPING_KEY_TYPE_INCONSISTENT})
+	}
+	value, err := op.One(wrapped)
+	if err != nil {
+		return 0, renameRV(err, wrapRV)
+	}
+	defer clear(value)
+	computed, err := mech.UnwrapAttrs(na.class, na.keyType, value)
+	if err != nil {
+		return 0, err
+	}
+	if err := na.merge(computed); err != nil {
+		return 0, err
+	}
+	o, err := l.newObject(s, na.attrs)
+	if err != nil {
+		return 0, err
+	}
+	if err := l.persistNew(s, o); err != nil {
+		return 0, err
+	}
+	return o.handle, nil
+}

@@ -1,0 +1,139 @@
+package token
+
+import (
+	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/ecdsa"
+	"crypto/x509"
+	"math/big"
+	"testing"
+
+	"github.com/kagi-hsm/kagi/token/ck"
+)
+
+func TestWrapUnwrapWithGCM(t *testing.T) {
+	l, _, sh, _ := ready(t)
+	kek := bytes.Repeat([]byte{0x4b}, 32)
+	wrapping, err := l.CreateObject(sh, []ck.Attribute{
+		attr(ck.CKA_CLASS, ck.CKO_SECRET_KEY), attr(ck.CKA_KEY_TYPE, ck.CKK_AES), attr(ck.CKA_VALUE, kek),
+		attr(ck.CKA_WRAP, true), attr(ck.CKA_UNWRAP, true),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := bytes.Repeat([]byte{0x77}, 16)
+	aesKey, err := l.CreateObject(sh, []ck.Attribute{
+		attr(ck.CKA_CLASS, ck.CKO_SECRET_KEY), attr(ck.CKA_KEY_TYPE, ck.CKK_AES), attr(ck.CKA_VALUE, secret),
+		attr(ck.CKA_EXTRACTABLE, true), attr(ck.CKA_SENSITIVE, true),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, priv, err := l.GenerateKeyPair(sh, ck.Mechanism{Type: ck.CKM_EC_KEY_PAIR_GEN},
+		[]ck.Attribute{attr(ck.CKA_EC_PARAMS, p256OID)}, []ck.Attribute{attr(ck.CKA_EXTRACTABLE, true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	iv := bytes.Repeat([]byte{2}, 12)
+	m := ck.Mechanism{Type: ck.CKM_AES_GCM, Param: ck.GCMParams{IV: iv, TagBits: 128}}
+	block, _ := aes.NewCipher(kek)
+	gcm, _ := cipher.NewGCM(block)
+
+	wrap := func(key ck.ObjectHandle) []byte {
+		t.Helper()
+		n, err := l.WrapKey(sh, m, wrapping, key, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = l.WrapKey(sh, m, wrapping, key, make([]byte, n-1))
+		wantRV(t, err, ck.CKR_BUFFER_TOO_SMALL)
+		out := make([]byte, n)
+		if _, err := l.WrapKey(sh, m, wrapping, key, out); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	// The wrapped secret key is the value under GCM, checked by crypto/cipher.
+	wrapped := wrap(aesKey)
+	if got, err := gcm.Open(nil, iv, wrapped, nil); err != nil || !bytes.Equal(got, secret) {
+		t.Fatalf("wrapped AES key opens to %x (%v)", got, err)
+	}
+	h, err := l.UnwrapKey(sh, m, wrapping, wrapped, []ck.Attribute{
+		attr(ck.CKA_CLASS, ck.CKO_SECRET_KEY), attr(ck.CKA_KEY_TYPE, ck.CKK_AES), attr(ck.CKA_EXTRACTABLE, true),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals, _ := l.GetAttributeValue(sh, h, []ck.AttributeType{ck.CKA_VALUE, ck.CKA_LOCAL, ck.CKA_ALWAYS_SENSITIVE, ck.CKA_VALUE_LEN})
+	if !bytes.Equal(vals[0].Value, secret) {
+		t.Fatalf("unwrapped value %x", vals[0].Value)
+	}
+	if loc, _ := ck.BytesBool(vals[1].Value); loc {
+		t.Error("unwrapped key is CKA_LOCAL")
+	}
+	if n, _ := ck.BytesULong(vals[3].Value); n != 16 {
+		t.Errorf("CKA_VALUE_LEN %d", n)
+	}
+
+	// The wrapped private key is PKCS#8; unwrapped again it signs for the
+	// original public key.
+	wrappedEC := wrap(priv)
+	der, err := gcm.Open(nil, iv, wrappedEC, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := x509.ParsePKCS8PrivateKey(der); err != nil {
+		t.Fatalf("wrapped EC key is not PKCS#8: %v", err)
+	}
+	ecCopy, err := l.UnwrapKey(sh, m, wrapping, wrappedEC, []ck.Attribute{
+		attr(ck.CKA_CLASS, ck.CKO_PRIVATE_KEY), attr(ck.CKA_KEY_TYPE, ck.CKK_EC), attr(ck.CKA_SIGN, true),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	digest := bytes.Repeat([]byte{3}, 32)
+	if err := l.SignInit(sh, ck.Mechanism{Type: ck.CKM_ECDSA}, ecCopy); err != nil {
+		t.Fatal(err)
+	}
+	sig := make([]byte, 64)
+	if _, err := l.Sign(sh, digest, sig); err != nil {
+		t.Fatal(err)
+	}
+	pv, _ := l.GetAttributeValue(sh, pub, []ck.AttributeType{ck.CKA_PUBLIC_KEY_INFO})
+	k, _ := x509.ParsePKIXPublicKey(pv[0].Value)
+	if !ecdsa.Verify(k.(*ecdsa.PublicKey), digest, new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])) {
+		t.Fatal("the unwrapped EC key does not sign for the original public key")
+	}
+
+	// The rules.
+	unextractable, _ := l.CreateObject(sh, []ck.Attribute{
+		attr(ck.CKA_CLASS, ck.CKO_SECRET_KEY), attr(ck.CKA_KEY_TYPE, ck.CKK_AES), attr(ck.CKA_VALUE, secret),
+	})
+	_, err = l.WrapKey(sh, m, wrapping, unextractable, nil)
+	wantRV(t, err, ck.CKR_KEY_UNEXTRACTABLE)
+	_, err = l.WrapKey(sh, ck.Mechanism{Type: ck.CKM_SHA256_HMAC}, wrapping, aesKey, nil)
+	wantRV(t, err, ck.CKR_MECHANISM_INVALID)
+	_, err = l.WrapKey(sh, m, 0xdead, aesKey, nil)
+	wantRV(t, err, ck.CKR_WRAPPING_KEY_HANDLE_INVALID)
+	noWrap, _ := l.CreateObject(sh, []ck.Attribute{
+		attr(ck.CKA_CLASS, ck.CKO_SECRET_KEY), attr(ck.CKA_KEY_TYPE, ck.CKK_AES), attr(ck.CKA_VALUE, kek),
+		attr(ck.CKA_WRAP, false),
+	})
+	_, err = l.WrapKey(sh, m, noWrap, aesKey, nil)
+	wantRV(t, err, ck.CKR_KEY_FUNCTION_NOT_PERMITTED)
+	trusted, _ := l.CreateObject(sh, []ck.Attribute{
+		attr(ck.CKA_CLASS, ck.CKO_SECRET_KEY), attr(ck.CKA_KEY_TYPE, ck.CKK_AES), attr(ck.CKA_VALUE, secret),
+		attr(ck.CKA_EXTRACTABLE, true), attr(ck.CKA_WRAP_WITH_TRUSTED, true),
+	})
+	_, err = l.WrapKey(sh, m, wrapping, trusted, nil)
+	wantRV(t, err, ck.CKR_KEY_NOT_WRAPPABLE)
+	tampered := bytes.Clone(wrapped)
+	tampered[0] ^= 1
+	_, err = l.UnwrapKey(sh, m, wrapping, tampered, []ck.Attribute{attr(ck.CKA_CLASS, ck.CKO_SECRET_KEY), attr(ck.CKA_KEY_TYPE, ck.CKK_AES)})
+	wantRV(t, err, ck.CKR_WRAPPED_KEY_INVALID)
+	_, err = l.UnwrapKey(sh, m, wrapping, wrapped, []ck.Attribute{attr(ck.CKA_CLASS, ck.CKO_SECRET_KEY)})
+	wantRV(t, err, ck.CKR_TEMPLATE_INCOMPLETE)
+	_, err = l.UnwrapKey(sh, m, wrapping, wrapped, []ck.Attribute{attr(ck.CKA_CLASS, ck.CKO_PRIVATE_KEY), attr(ck.CKA_KEY_TYPE, ck.CKK_EC)})
+	wantRV(t, err, ck.CKR_WRAPPED_KEY_INVALID)
+}
