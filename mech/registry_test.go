@@ -84,8 +84,13 @@ func checkInfo(t *testing.T, s *Spec) {
 	if slices.Contains(s.KeyTypes, ck.CKK_EC) {
 		want |= ecFlags
 	}
-	if s.Info.Flags != want {
-		t.Errorf("flags %#x, want %#x", s.Info.Flags, want)
+	// CKF_WRAP/CKF_UNWRAP mark ciphers C_WrapKey/C_UnwrapKey may use.
+	wrap := s.Info.Flags & (ck.CKF_WRAP | ck.CKF_UNWRAP)
+	if wrap&ck.CKF_WRAP != 0 && s.Encrypt == nil || wrap&ck.CKF_UNWRAP != 0 && s.Decrypt == nil {
+		t.Errorf("flags %#x: wrapping without the cipher", s.Info.Flags)
+	}
+	if got := s.Info.Flags &^ wrap; got != want {
+		t.Errorf("flags %#x, want %#x", got, want)
 	}
 	if s.Info.MinKeySize > s.Info.MaxKeySize {
 		t.Errorf("key sizes %d > %d", s.Info.MinKeySize, s.Info.MaxKeySize)
