@@ -2,8 +2,10 @@ package mech
 
 import (
 	"crypto"
+	"crypto/md5"
 	"crypto/sha1"
 	"crypto/sha256"
+	"crypto/sha3"
 	"crypto/sha512"
 	"fmt"
 	"hash"
@@ -12,7 +14,9 @@ import (
 	"github.com/kagi-hsm/kagi/token/ck"
 )
 
-// hashID indexes the hash functions mech uses (FIPS 180-4). It is also the
+// hashID indexes the hash functions mech uses: SHA-1 and SHA-2 (FIPS
+// 180-4, SHA-512/224 and SHA-512/256 included), SHA-3 (FIPS 202) and MD5
+// (RFC 1321; legacy, for CKM_MD5 and CKM_MD5_HMAC only). It is also the
 // index of a key's cached HMAC states.
 type hashID int
 
@@ -22,6 +26,13 @@ const (
 	hashSHA256
 	hashSHA384
 	hashSHA512
+	hashSHA512_224
+	hashSHA512_256
+	hashSHA3_224
+	hashSHA3_256
+	hashSHA3_384
+	hashSHA3_512
+	hashMD5
 	numHashes
 )
 
@@ -39,11 +50,44 @@ type hashAlg struct {
 }
 
 var hashes = [numHashes]*hashAlg{
-	hashSHA1:   {id: hashSHA1, name: "SHA-1", crypto: crypto.SHA1, size: sha1.Size, blockSize: sha1.BlockSize, new: sha1.New},
-	hashSHA224: {id: hashSHA224, name: "SHA-224", crypto: crypto.SHA224, size: sha256.Size224, blockSize: sha256.BlockSize, new: sha256.New224},
-	hashSHA256: {id: hashSHA256, name: "SHA-256", crypto: crypto.SHA256, size: sha256.Size, blockSize: sha256.BlockSize, new: sha256.New},
-	hashSHA384: {id: hashSHA384, name: "SHA-384", crypto: crypto.SHA384, size: sha512.Size384, blockSize: sha512.BlockSize, new: sha512.New384},
-	hashSHA512: {id: hashSHA512, name: "SHA-512", crypto: crypto.SHA512, size: sha512.Size, blockSize: sha512.BlockSize, new: sha512.New},
+	hashSHA1:       {id: hashSHA1, name: "SHA-1", crypto: crypto.SHA1, size: sha1.Size, blockSize: sha1.BlockSize, new: sha1.New},
+	hashSHA224:     {id: hashSHA224, name: "SHA-224", crypto: crypto.SHA224, size: sha256.Size224, blockSize: sha256.BlockSize, new: sha256.New224},
+	hashSHA256:     {id: hashSHA256, name: "SHA-256", crypto: crypto.SHA256, size: sha256.Size, blockSize: sha256.BlockSize, new: sha256.New},
+	hashSHA384:     {id: hashSHA384, name: "SHA-384", crypto: crypto.SHA384, size: sha512.Size384, blockSize: sha512.BlockSize, new: sha512.New384},
+	hashSHA512:     {id: hashSHA512, name: "SHA-512", crypto: crypto.SHA512, size: sha512.Size, blockSize: sha512.BlockSize, new: sha512.New},
+	hashSHA512_224: {id: hashSHA512_224, name: "SHA-512/224", crypto: crypto.SHA512_224, size: sha512.Size224, blockSize: sha512.BlockSize, new: sha512.New512_224},
+	hashSHA512_256: {id: hashSHA512_256, name: "SHA-512/256", crypto: crypto.SHA512_256, size: sha512.Size256, blockSize: sha512.BlockSize, new: sha512.New512_256},
+	// The block size of a SHA-3 function, for HMAC, is its rate (FIPS 202
+	// section 6.1; NIST's HMAC-SHA-3 vectors use it too).
+	hashSHA3_224: {id: hashSHA3_224, name: "SHA3-224", crypto: crypto.SHA3_224, size: 28, blockSize: 144, new: newSHA3_224},
+	hashSHA3_256: {id: hashSHA3_256, name: "SHA3-256", crypto: crypto.SHA3_256, size: 32, blockSize: 136, new: newSHA3_256},
+	hashSHA3_384: {id: hashSHA3_384, name: "SHA3-384", crypto: crypto.SHA3_384, size: 48, blockSize: 104, new: newSHA3_384},
+	hashSHA3_512: {id: hashSHA3_512, name: "SHA3-512", crypto: crypto.SHA3_512, size: 64, blockSize: 72, new: newSHA3_512},
+	hashMD5:      {id: hashMD5, name: "MD5", crypto: crypto.MD5, size: md5.Size, blockSize: md5.BlockSize, new: md5.New},
+}
+
+// crypto/sha3's constructors return *sha3.SHA3; hashAlg wants hash.Hash.
+func newSHA3_224() hash.Hash { return sha3.New224() }
+func newSHA3_256() hash.Hash { return sha3.New256() }
+func newSHA3_384() hash.Hash { return sha3.New384() }
+func newSHA3_512() hash.Hash { return sha3.New512() }
+
+// hashByMech maps the digest mechanism a parameter names (the hashAlg of
+// CK_RSA_PKCS_PSS_PARAMS and CK_RSA_PKCS_OAEP_PARAMS) to its hash.
+var hashByMech = map[ck.MechanismType]hashID{
+	ck.CKM_SHA_1: hashSHA1, ck.CKM_SHA224: hashSHA224, ck.CKM_SHA256: hashSHA256,
+	ck.CKM_SHA384: hashSHA384, ck.CKM_SHA512: hashSHA512,
+	ck.CKM_SHA3_224: hashSHA3_224, ck.CKM_SHA3_256: hashSHA3_256,
+	ck.CKM_SHA3_384: hashSHA3_384, ck.CKM_SHA3_512: hashSHA3_512,
+}
+
+// mgfHash maps the MGF1 variants (CKG_MGF1_*, PKCS#11 3.0 section 2.1.7)
+// to their hash.
+var mgfHash = map[ck.MGF]hashID{
+	ck.CKG_MGF1_SHA1: hashSHA1, ck.CKG_MGF1_SHA224: hashSHA224, ck.CKG_MGF1_SHA256: hashSHA256,
+	ck.CKG_MGF1_SHA384: hashSHA384, ck.CKG_MGF1_SHA512: hashSHA512,
+	ck.CKG_MGF1_SHA3_224: hashSHA3_224, ck.CKG_MGF1_SHA3_256: hashSHA3_256,
+	ck.CKG_MGF1_SHA3_384: hashSHA3_384, ck.CKG_MGF1_SHA3_512: hashSHA3_512,
 }
 
 // get returns an empty hash state.

@@ -11,8 +11,12 @@ import (
 )
 
 // HMAC (RFC 2104, FIPS 198-1) over the hashes of digest.go: CKM_SHA_1_HMAC,
-// CKM_SHA224_HMAC, ..., CKM_SHA512_HMAC (PKCS#11 3.0 section 6.20 ff.), and
-// CKM_GENERIC_SECRET_KEY_GEN (section 6.5.3).
+// CKM_SHA224_HMAC, ..., CKM_SHA512_HMAC (PKCS#11 3.0 section 6.20 ff.),
+// CKM_SHA3_*_HMAC (section 6.21 ff., the SHA-3 block size being its rate),
+// CKM_MD5_HMAC (section 6.29), the _GENERAL variants of each (a
+// CK_MAC_GENERAL_PARAMS output length, the MAC truncated to its leftmost
+// bytes as FIPS 198-1 section 5 allows), and CKM_GENERIC_SECRET_KEY_GEN
+// (section 6.5.3).
 //
 // The key is absorbed once per key and hash: the states of the hash after
 // the blocks K^ipad and K^opad are kept, marshalled, in the Key's cache (in
@@ -76,10 +80,40 @@ type hmacMech struct {
 	// minKey is the smallest key in bytes: the hash output size, as
 	// SoftHSMv2 enforces (and reports in C_GetMechanismInfo).
 	minKey int
+	// general is set for CKM_*_HMAC_GENERAL, whose parameter is the MAC
+	// length.
+	general bool
+}
+
+// macLen parses the parameter: none for CKM_*_HMAC; for the _GENERAL
+// variants CK_MAC_GENERAL_PARAMS, a CK_ULONG of 1 to the hash size bytes
+// (PKCS#11 3.0 section 6.20.2).
+func (m *hmacMech) macLen(param any) (int, error) {
+	if !m.general {
+		return m.alg.size, noParam(param)
+	}
+	var n ck.ULong
+	switch p := param.(type) {
+	case []byte:
+		v, ok := ck.BytesULong(p)
+		if !ok {
+			return 0, errParam("CK_MAC_GENERAL_PARAMS is not a CK_ULONG")
+		}
+		n = v
+	case ck.ULong:
+		n = p
+	default:
+		return 0, errParam("_GENERAL HMAC needs CK_MAC_GENERAL_PARAMS")
+	}
+	if n < 1 || n > ck.ULong(m.alg.size) {
+		return 0, errParam("HMAC output length out of range")
+	}
+	return int(n), nil
 }
 
 func (m *hmacMech) init(k *Key, param any) (*hmacOp, error) {
-	if err := noParam(param); err != nil {
+	macLen, err := m.macLen(param)
+	if err != nil {
 		return nil, err
 	}
 	if k == nil || k.Class != ck.CKO_SECRET_KEY || (k.Type != ck.CKK_GENERIC_SECRET && k.Type != m.keyType) {
@@ -92,7 +126,7 @@ func (m *hmacMech) init(k *Key, param any) (*hmacOp, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &hmacOp{alg: m.alg, pads: pads}, nil
+	return &hmacOp{alg: m.alg, pads: pads, macLen: macLen}, nil
 }
 
 func (m *hmacMech) sign(k *Key, param any) (SignOp, error) {
@@ -116,6 +150,7 @@ func (m *hmacMech) verify(k *Key, param any) (VerifyOp, error) {
 type hmacOp struct {
 	alg     *hashAlg
 	pads    *hmacPads
+	macLen  int       // the output length: the hash size or, _GENERAL, less
 	h       hash.Hash // the inner hash of a multi-part operation
 	scratch [64]byte  // the inner hash value; here so it does not escape per call
 }
@@ -130,7 +165,7 @@ func (o *hmacOp) finish(h hash.Hash) ([]byte, error) {
 	h.Write(inner)
 	out := h.Sum(make([]byte, 0, o.alg.size))
 	o.alg.put(h)
-	return out, nil
+	return out[:o.macLen:o.macLen], nil
 }
 
 // start returns a pooled hash positioned after K^ipad.
@@ -142,7 +177,7 @@ func (o *hmacOp) start() (hash.Hash, error) {
 	return h, nil
 }
 
-func (o *hmacOp) SigLen() int { return o.alg.size }
+func (o *hmacOp) SigLen() int { return o.macLen }
 
 func (o *hmacOp) Sign(data []byte) ([]byte, error) {
 	h, err := o.start()
@@ -186,8 +221,8 @@ func (o *hmacOp) check(mac, sig []byte) error {
 }
 
 func (o *hmacOp) sigLen(sig []byte) error {
-	if len(sig) != o.alg.size {
-		return fmt.Errorf("mech: HMAC signature is %d bytes, want %d: %w", len(sig), o.alg.size, ck.CKR_SIGNATURE_LEN_RANGE)
+	if len(sig) != o.macLen {
+		return fmt.Errorf("mech: HMAC signature is %d bytes, want %d: %w", len(sig), o.macLen, ck.CKR_SIGNATURE_LEN_RANGE)
 	}
 	return nil
 }
