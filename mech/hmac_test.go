@@ -128,3 +128,43 @@ func TestHMACAbortedVerify(t *testing.T) {
 		t.Fatal("pooled state leaked between operations")
 	}
 }
+
+// TestHMACSHA3MD5: HMAC-SHA3-224/256/384/512 and HMAC-MD5 known answers
+// (testdata/hmac_sha3_md5.txt), without the minimum key size; those with a
+// long enough key also through the registry rows.
+func TestHMACSHA3MD5(t *testing.T) {
+	ids := map[string]struct {
+		id   hashID
+		mech ck.MechanismType
+	}{
+		"sha3_224": {hashSHA3_224, ck.CKM_SHA3_224_HMAC}, "sha3_256": {hashSHA3_256, ck.CKM_SHA3_256_HMAC},
+		"sha3_384": {hashSHA3_384, ck.CKM_SHA3_384_HMAC}, "sha3_512": {hashSHA3_512, ck.CKM_SHA3_512_HMAC},
+		"md5": {hashMD5, ck.CKM_MD5_HMAC},
+	}
+	n := 0
+	for _, r := range readVectors(t, "hmac_sha3_md5.txt", "Alg") {
+		a, ok := ids[r.get("Alg", 0)]
+		if !ok {
+			t.Fatalf("unknown Alg %s", r.get("Alg", 0))
+		}
+		key, msg, want := r.hex(t, "Key", 0), r.hex(t, "Msg", 0), r.hex(t, "Mac", 0)
+		if got := hmacAny(t, a.id, key, msg); !bytes.Equal(got, want) {
+			t.Errorf("%s: %x", r.get("Alg", 0), got)
+		}
+		spec, _ := Lookup(a.mech)
+		k := &Key{Class: ck.CKO_SECRET_KEY, Type: ck.CKK_GENERIC_SECRET, Secret: key}
+		op, err := spec.Sign(k, nil)
+		if len(key) < hashes[a.id].size {
+			wantRV(t, err, ck.CKR_KEY_SIZE_RANGE)
+			continue
+		}
+		wantRV(t, err, ck.CKR_OK)
+		if got, _ := op.Sign(msg); !bytes.Equal(got, want) {
+			t.Errorf("%s through the registry: %x", r.get("Alg", 0), got)
+		}
+		n++
+	}
+	if n < 5 {
+		t.Fatalf("only %d vectors through the registry", n)
+	}
+}
