@@ -237,7 +237,7 @@ func (o *wrapOp) unwrapKWP(c []byte) ([]byte, error) {
 	ok &= 1 ^ int((d|-d)>>63)
 	// Zero padding: the last semiblock's bytes beyond mli. When the
 	// length check failed, test a harmless position instead.
-	padStart := subtle.ConstantTimeSelect(ok, semiblock+int(mli&(1<<32-1)), len(s))
+	padStart := subtle.ConstantTimeSelect(ok, semiblock+int(mli), len(s))
 	var acc byte
 	for i := len(s) - semiblock; i < len(s); i++ {
 		acc |= s[i] & byte(subtle.ConstantTimeLessOrEq(padStart, i)*0xff)
