@@ -156,3 +156,14 @@ func newDigest(alg *hashAlg) func(param any) (DigestOp, error) {
 func (d *digestOp) Size() int       { return d.alg.size }
 func (d *digestOp) Update(p []byte) { d.h.Write(p) }
 func (d *digestOp) Sum() []byte     { return d.h.Sum(make([]byte, 0, d.alg.size)) }
+
+// selfTestSHA3 is SHA3-256 of "abc" (FIPS 202; NIST CSRC example
+// SHA3-256.pdf), ready for selftest.go's table.
+func selfTestSHA3() error {
+	d, err := newDigest(hashes[hashSHA3_256])(nil)
+	if err != nil {
+		return err
+	}
+	d.Update([]byte("abc"))
+	return expect(d.Sum(), "3a985da74fe225b2045c172d6bd390bd855f086e3e9d525b46bfe24511431532")
+}

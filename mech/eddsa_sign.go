@@ -178,3 +178,29 @@ func (o *eddsaVerifyOp) Verify(data, sig []byte) error {
 
 func (o *eddsaVerifyOp) Update([]byte) error { return errNoMultiPart }
 func (o *eddsaVerifyOp) Final([]byte) error  { return errNoMultiPart }
+
+// selfTestEd25519 is RFC 8032 section 7.1 TEST 2 through CKM_EDDSA: the
+// signature of 0x72 byte for byte, and its verification; ready for
+// selftest.go's table.
+func selfTestEd25519() error {
+	priv := ed25519.NewKeyFromSeed(unhex("4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb"))
+	defer clear(priv)
+	k := &Key{Class: ck.CKO_PRIVATE_KEY, Type: ck.CKK_EC_EDWARDS, Private: priv, Public: priv.Public()}
+	s, err := eddsaSign(k, nil)
+	if err != nil {
+		return err
+	}
+	sig, err := s.Sign([]byte{0x72})
+	if err != nil {
+		return err
+	}
+	if err := expect(sig, "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da"+
+		"085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00"); err != nil {
+		return err
+	}
+	v, err := eddsaVerify(k, nil)
+	if err != nil {
+		return err
+	}
+	return v.Verify([]byte{0x72}, sig)
+}

@@ -817,3 +817,14 @@ func conformEdKeyPair(t *testing.T, s *Spec) {
 	_, _, err := s.GenerateKeyPair(failReader{}, attrMap{ck.CKA_EC_PARAMS: oidEd25519}, nil)
 	wantRV(t, err, ck.CKR_FUNCTION_FAILED)
 }
+
+// TestAsymSelfTests runs the self-tests this slice offers selftest.go.
+func TestAsymSelfTests(t *testing.T) {
+	for name, f := range map[string]func() error{
+		"SHA3-256": selfTestSHA3, "RSA-OAEP/PSS": selfTestRSAOAEPPSS, "Ed25519": selfTestEd25519,
+	} {
+		if err := f(); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/subtle"
+	"crypto/x509"
 	"fmt"
 	"math/big"
 
@@ -373,4 +374,66 @@ func (o rsaX509Verify) Verify(data, sig []byte) error {
 		return fmt.Errorf("mech: RSA verify: %w", ck.CKR_SIGNATURE_INVALID)
 	}
 	return nil
+}
+
+// Self-tests for RSA encryption and PSS, ready for selftest.go's table:
+// OpenSSL's RSA-OAEP (SHA-256, label "kagi") encryption of "kagi OAEP test
+// message" and its RSA-PSS (SHA-256, 32-byte salt) signature of "abc", both
+// under selfTestRSAKey (testdata/rsa2048_openssl.txt).
+const (
+	selfTestOAEPCiphertext = "830df5e32afa9cdd51d5b840eb326043edf1506b1dca970a0d25b9fca6c366ef" +
+		"bffd23f5711f7a4a25fe2cb9a217de0e927294dcda15345c4f42f96500055fdc" +
+		"b7a944b38acef734e9a81e1a312e931d28d5232ce67229a51beb6cf3643654dc" +
+		"bd38b612adfbf021287031452e56c938abe5cdb01fe6ad2c4727767c1d7fa750" +
+		"af1d2d6435dc6dba085f37f4aebc3a9919e3ddb8c0654c248af122f16d3c2f24" +
+		"0b236681f8a787faf1a740729a884ec9b56649fc00c9ebb50855df2756501a8c" +
+		"d91ab23d60958ef7252efc0d7c3f6471cccbc4bfd50031fbebe9d223b64c652f" +
+		"1d89d5e43ab02408eec3505eacf346673900c588bde32aa5b43e2fdf3d14118d"
+	selfTestPSSSig = "18b11935d4cfc9da088ef5ceb8756124494f61c6b6edd41f1eacdc6f0a2355f1" +
+		"28e9eb774aaa26e5a34a55c4670c4f2f733d6164c61e22c88428eb326fe82e59" +
+		"07e084c389505555c107b4c0ab1597524936fbe4653baaa64b75efb091492e73" +
+		"ed19739a2f4c0630394880400f734cb85a74da6afc349170fa16607fea9b51e4" +
+		"4e180011e0ff2224c4b92e3d4d94bca26a4ca0789420fd7934794e7c8c34c35d" +
+		"6e7e35f2bd6bc9b50e26809b5e94095ade78f976ad2cb78b9d47210b447952b7" +
+		"434349fb35b1a06ff2eb04448c88bc4632532d934286cf1c1fba0fb72c797fb7" +
+		"7603036dbf6fe28f7e328e93e7b0eb7c11f493dd33397202ca625e08bc7c0333"
+)
+
+// selfTestRSAOAEPPSS decrypts the OAEP ciphertext, checks a pairwise
+// encryption, and verifies the PSS signature, through the mechanisms.
+func selfTestRSAOAEPPSS() error {
+	priv, err := x509.ParsePKCS1PrivateKey(unhex(selfTestRSAKey))
+	if err != nil {
+		return err
+	}
+	k := &Key{Class: ck.CKO_PRIVATE_KEY, Type: ck.CKK_RSA, Private: priv, Public: &priv.PublicKey}
+	p := ck.RSAPKCSOAEPParams{Hash: ck.CKM_SHA256, MGF: ck.CKG_MGF1_SHA256, Source: ck.CKZ_DATA_SPECIFIED, SourceData: []byte("kagi")}
+	dec, err := rsaSchemeOAEP.decrypt(k, p)
+	if err != nil {
+		return err
+	}
+	pt, err := dec.One(unhex(selfTestOAEPCiphertext))
+	if err != nil {
+		return err
+	}
+	if string(pt) != "kagi OAEP test message" {
+		return errKAT
+	}
+	enc, err := rsaSchemeOAEP.encrypt(k, p)
+	if err != nil {
+		return err
+	}
+	ct, err := enc.One(pt)
+	if err != nil {
+		return err
+	}
+	if pt2, err := dec.One(ct); err != nil || string(pt2) != string(pt) {
+		return errKAT
+	}
+	m := &rsaPSSMech{alg: hashes[hashSHA256]}
+	v, err := m.verify(k, ck.RSAPKCSPSSParams{Hash: ck.CKM_SHA256, MGF: ck.CKG_MGF1_SHA256, SaltLen: 32})
+	if err != nil {
+		return err
+	}
+	return v.Verify([]byte("abc"), unhex(selfTestPSSSig))
 }
