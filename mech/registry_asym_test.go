@@ -80,8 +80,7 @@ func TestAsymPendingConformance(t *testing.T) {
 	rsaPKCS, _ := Lookup(ck.CKM_RSA_PKCS)
 	if rsaPKCS.Encrypt == nil {
 		s := *rsaPKCS
-		s.Encrypt, s.Decrypt = rsaPKCSEncrypt, rsaPKCSDecrypt
-		s.Info.Flags |= ck.CKF_ENCRYPT | ck.CKF_DECRYPT
+		withRSAPKCSEncryption(&s)
 		t.Run(s.Name, func(t *testing.T) {
 			checkInfo(t, &s)
 			conformBy[s.Type](t, &s)

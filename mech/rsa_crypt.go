@@ -40,6 +40,14 @@ const (
 func rsaPKCSEncrypt(k *Key, param any) (CipherOp, error) { return rsaSchemePKCS.encrypt(k, param) }
 func rsaPKCSDecrypt(k *Key, param any) (CipherOp, error) { return rsaSchemePKCS.decrypt(k, param) }
 
+// withRSAPKCSEncryption adds RSAES-PKCS1-v1_5 encryption and decryption to
+// the CKM_RSA_PKCS row of registry.go, which signs already.
+func withRSAPKCSEncryption(s *Spec) *Spec {
+	s.Encrypt, s.Decrypt = rsaPKCSEncrypt, rsaPKCSDecrypt
+	s.Info.Flags |= ck.CKF_ENCRYPT | ck.CKF_DECRYPT
+	return s
+}
+
 // rsaCipher is one RSA encryption or decryption.
 type rsaCipher struct {
 	scheme rsaCipherMech
