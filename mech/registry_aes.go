@@ -6,9 +6,9 @@ import "github.com/kagi-hsm/kagi/token/ck"
 // coreRegistry). MechanismInfo as SoftHSMv2 2.6 reports it (SoftHSM.cpp,
 // C_GetMechanismInfo), key sizes in bytes, with these differences:
 //
-//   - No CKF_WRAP/CKF_UNWRAP yet: SoftHSMv2 sets them on CKM_AES_CBC,
-//     CKM_AES_CBC_PAD and the key wrap rows, but kagi's C_WrapKey and
-//     C_UnwrapKey are not built yet; the flags say only what works.
+//   - CKF_WRAP/CKF_UNWRAP on CKM_AES_CBC_PAD and the key wrap rows; not on
+//     CKM_AES_CBC, where SoftHSMv2 sets them too, because an unpadded mode
+//     cannot carry a key whose length is not a multiple of the block.
 //   - The key wrap rows have CKF_ENCRYPT|CKF_DECRYPT (PKCS#11 3.0 section
 //     2.14 allows single-part encryption with them; SoftHSMv2 lists only
 //     wrap/unwrap) and key sizes 16..32 (SoftHSMv2: 16..0x80000000, the
@@ -44,23 +44,25 @@ func cmacSpec(t ck.MechanismType, name string, general bool) *Spec {
 }
 
 // aesRegistry holds the rows of the AES block-cipher mechanisms beyond
-// CKM_AES_KEY_GEN and CKM_AES_GCM (ECB, CBC, CBC_PAD, CTR, CMAC, key wrap).
-//
-// It stays empty until TestRegistryConformance can take these rows: its
-// cipher checks assume an AEAD (any length, tampering detected) and its
-// sign checks an HMAC or public-key reference. aesModeRows is ready;
-// aesConformance (aes_modes_test.go) is the conformance for it, to be
-// called from TestRegistryConformance, and then aesRegistry = aesModeRows.
-var aesRegistry = []*Spec{}
+// CKM_AES_KEY_GEN and CKM_AES_GCM; TestRegistryConformance takes them
+// through aesConformance (aes_modes_test.go), since their rules differ from
+// an AEAD's.
+var aesRegistry = aesModeRows
+
+// wrapping marks a cipher row usable by C_WrapKey and C_UnwrapKey.
+func wrapping(s *Spec) *Spec {
+	s.Info.Flags |= ck.CKF_WRAP | ck.CKF_UNWRAP
+	return s
+}
 
 // aesModeRows are the AES rows, tested by TestAESModeRows.
 var aesModeRows = []*Spec{
 	aesCipherSpec(ck.CKM_AES_ECB, "CKM_AES_ECB", false, newBlockOp(modeECB, true), newBlockOp(modeECB, false)),
 	aesCipherSpec(ck.CKM_AES_CBC, "CKM_AES_CBC", false, newBlockOp(modeCBC, true), newBlockOp(modeCBC, false)),
-	aesCipherSpec(ck.CKM_AES_CBC_PAD, "CKM_AES_CBC_PAD", false, newBlockOp(modeCBCPad, true), newBlockOp(modeCBCPad, false)),
+	wrapping(aesCipherSpec(ck.CKM_AES_CBC_PAD, "CKM_AES_CBC_PAD", false, newBlockOp(modeCBCPad, true), newBlockOp(modeCBCPad, false))),
 	aesCipherSpec(ck.CKM_AES_CTR, "CKM_AES_CTR", false, newCTR(true), newCTR(false)),
 	cmacSpec(ck.CKM_AES_CMAC, "CKM_AES_CMAC", false),
 	cmacSpec(ck.CKM_AES_CMAC_GENERAL, "CKM_AES_CMAC_GENERAL", true),
-	aesCipherSpec(ck.CKM_AES_KEY_WRAP, "CKM_AES_KEY_WRAP", true, newWrap(false, true), newWrap(false, false)),
-	aesCipherSpec(ck.CKM_AES_KEY_WRAP_KWP, "CKM_AES_KEY_WRAP_KWP", true, newWrap(true, true), newWrap(true, false)),
+	wrapping(aesCipherSpec(ck.CKM_AES_KEY_WRAP, "CKM_AES_KEY_WRAP", true, newWrap(false, true), newWrap(false, false))),
+	wrapping(aesCipherSpec(ck.CKM_AES_KEY_WRAP_KWP, "CKM_AES_KEY_WRAP_KWP", true, newWrap(true, true), newWrap(true, false))),
 }
