@@ -266,7 +266,8 @@ func (o *hmacOp) abort() {
 // CKK_GENERIC_SECRET (the default) or one of the CKK_SHA*_HMAC key types.
 func generateGenericSecret(rnd io.Reader, t Attrs) ([]ck.Attribute, error) {
 	kt, err := checkTemplateKind(t, ck.CKO_SECRET_KEY, ck.CKK_GENERIC_SECRET,
-		ck.CKK_SHA_1_HMAC, ck.CKK_SHA224_HMAC, ck.CKK_SHA256_HMAC, ck.CKK_SHA384_HMAC, ck.CKK_SHA512_HMAC)
+		ck.CKK_SHA_1_HMAC, ck.CKK_SHA224_HMAC, ck.CKK_SHA256_HMAC, ck.CKK_SHA384_HMAC, ck.CKK_SHA512_HMAC,
+		ck.CKK_SHA3_224_HMAC, ck.CKK_SHA3_256_HMAC, ck.CKK_SHA3_384_HMAC, ck.CKK_SHA3_512_HMAC, ck.CKK_MD5_HMAC)
 	if err != nil {
 		return nil, err
 	}

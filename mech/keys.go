@@ -208,6 +208,11 @@ var secretKeyTypes = map[ck.KeyType]bool{
 	ck.CKK_SHA256_HMAC:    true,
 	ck.CKK_SHA384_HMAC:    true,
 	ck.CKK_SHA512_HMAC:    true,
+	ck.CKK_SHA3_224_HMAC:  true,
+	ck.CKK_SHA3_256_HMAC:  true,
+	ck.CKK_SHA3_384_HMAC:  true,
+	ck.CKK_SHA3_512_HMAC:  true,
+	ck.CKK_MD5_HMAC:       true,
 }
 
 // maxSecretLen bounds a secret key value (SoftHSMv2 2.6 uses the same bound

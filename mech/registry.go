@@ -83,8 +83,8 @@ func ecdsaSpec(t ck.MechanismType, name string, h hashID) *Spec {
 const noHash hashID = -1
 
 // registry is the table: the rows below and the families kept in their own
-// files (aesRegistry in registry_aes.go, asymRegistry in registry_asym.go).
-var registry = slices.Concat(coreRegistry, aesRegistry, asymRegistry)
+// files (registry_aes.go, registry_asym.go).
+var registry = slices.Concat(coreRegistry, aesRegistry, asymRegistry, asymPendingRegistry)
 
 var coreRegistry = []*Spec{
 	digestSpec(ck.CKM_SHA_1, "CKM_SHA_1", hashSHA1),
@@ -124,7 +124,7 @@ var coreRegistry = []*Spec{
 		KeyTypes:        []ck.KeyType{ck.CKK_RSA},
 		GenerateKeyPair: generateRSA,
 	},
-	rsaPKCSSpec(ck.CKM_RSA_PKCS, "CKM_RSA_PKCS", noHash),
+	wrapping(withRSAPKCSEncryption(rsaPKCSSpec(ck.CKM_RSA_PKCS, "CKM_RSA_PKCS", noHash))),
 	rsaPKCSSpec(ck.CKM_SHA1_RSA_PKCS, "CKM_SHA1_RSA_PKCS", hashSHA1),
 	rsaPKCSSpec(ck.CKM_SHA224_RSA_PKCS, "CKM_SHA224_RSA_PKCS", hashSHA224),
 	rsaPKCSSpec(ck.CKM_SHA256_RSA_PKCS, "CKM_SHA256_RSA_PKCS", hashSHA256),

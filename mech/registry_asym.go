@@ -4,8 +4,7 @@ import "github.com/kagi-hsm/kagi/token/ck"
 
 // Rows of the RSA encryption and PSS mechanisms, EdDSA, and the digests and
 // HMACs beyond SHA-1/SHA-2. MechanismInfo follows SoftHSMv2 2.6 where it
-// lists the mechanism (CKM_RSA_X_509, CKM_RSA_PKCS_OAEP without
-// CKF_WRAP/CKF_UNWRAP until C_WrapKey exists, the PSS rows, CKM_MD5,
+// lists the mechanism (CKM_RSA_X_509, CKM_RSA_PKCS_OAEP, the PSS rows, CKM_MD5,
 // CKM_MD5_HMAC with 16..512-byte keys, CKM_EC_EDWARDS_KEY_PAIR_GEN and
 // CKM_EDDSA with 255 bits where SoftHSMv2 says 255..448, kagi having no
 // Ed448); rows SoftHSMv2 lacks copy their family: digests 0/0, CKM_*_HMAC
@@ -62,7 +61,7 @@ var asymPendingRegistry = []*Spec{
 	},
 	{
 		Type: ck.CKM_RSA_PKCS_OAEP, Name: "CKM_RSA_PKCS_OAEP",
-		Info:       ck.MechanismInfo{MinKeySize: rsaMinBits, MaxKeySize: rsaMaxBits, Flags: ck.CKF_ENCRYPT | ck.CKF_DECRYPT},
+		Info:       ck.MechanismInfo{MinKeySize: rsaMinBits, MaxKeySize: rsaMaxBits, Flags: ck.CKF_ENCRYPT | ck.CKF_DECRYPT | ck.CKF_WRAP | ck.CKF_UNWRAP},
 		KeyTypes:   []ck.KeyType{ck.CKK_RSA},
 		SinglePart: true,
 		Encrypt:    rsaSchemeOAEP.encrypt, Decrypt: rsaSchemeOAEP.decrypt,

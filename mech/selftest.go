@@ -37,6 +37,9 @@ var selfTests = []struct {
 	{"ECDSA P-256 SHA-256", selfTestECDSA},
 	{"HMAC_DRBG SHA-256", selfTestDRBG},
 	{"PBKDF2-HMAC-SHA-256", selfTestPBKDF2},
+	{"SHA3-256", selfTestSHA3},
+	{"RSA-OAEP/PSS", selfTestRSAOAEPPSS},
+	{"Ed25519", selfTestEd25519},
 }
 
 var errKAT = fmt.Errorf("known answer mismatch")

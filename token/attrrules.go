@@ -210,6 +210,11 @@ var rulesByClass = map[classKey]ruleSet{
 	{ck.CKO_SECRET_KEY, ck.CKK_SHA256_HMAC}:        merge(secretKeyRules, secretValueRules),
 	{ck.CKO_SECRET_KEY, ck.CKK_SHA384_HMAC}:        merge(secretKeyRules, secretValueRules),
 	{ck.CKO_SECRET_KEY, ck.CKK_SHA512_HMAC}:        merge(secretKeyRules, secretValueRules),
+	{ck.CKO_SECRET_KEY, ck.CKK_SHA3_224_HMAC}:      merge(secretKeyRules, secretValueRules),
+	{ck.CKO_SECRET_KEY, ck.CKK_SHA3_256_HMAC}:      merge(secretKeyRules, secretValueRules),
+	{ck.CKO_SECRET_KEY, ck.CKK_SHA3_384_HMAC}:      merge(secretKeyRules, secretValueRules),
+	{ck.CKO_SECRET_KEY, ck.CKK_SHA3_512_HMAC}:      merge(secretKeyRules, secretValueRules),
+	{ck.CKO_SECRET_KEY, ck.CKK_MD5_HMAC}:           merge(secretKeyRules, secretValueRules),
 }
 
 // privateDefault is CKA_PRIVATE's default: as SoftHSMv2, true except for
