@@ -109,4 +109,12 @@ type Spec struct {
 	// (CKA_KEY_TYPE, the key components, CKA_PUBLIC_KEY_INFO; see
 	// generateRSA and generateEC).
 	GenerateKeyPair func(rnd io.Reader, pub, priv Attrs) (pubAttrs, privAttrs []ck.Attribute, err error)
+
+	// Derive computes the value of a key derived from base (C_DeriveKey).
+	// keyLen is the CKA_VALUE_LEN the template asks for, 0 when it gives
+	// none (the mechanism's natural length then, or
+	// ck.CKR_TEMPLATE_INCOMPLETE where there is none). other resolves a
+	// second key the parameter names by handle (CKM_CONCATENATE_BASE_AND_KEY,
+	// a CKM_HKDF_* salt key); token checks that key may be used so.
+	Derive func(base *Key, param any, keyLen int, other func(ck.ObjectHandle) (*Key, error)) ([]byte, error)
 }
