@@ -326,6 +326,32 @@ func kagiGo_UnwrapKey(hSession C.CK_SESSION_HANDLE, pMechanism C.CK_MECHANISM_PT
 	return rvOK
 }
 
+//export kagiGo_DeriveKey
+func kagiGo_DeriveKey(hSession C.CK_SESSION_HANDLE, pMechanism C.CK_MECHANISM_PTR, hBaseKey C.CK_OBJECT_HANDLE, pTemplate C.CK_ATTRIBUTE_PTR, ulAttributeCount C.CK_ULONG, phKey C.CK_OBJECT_HANDLE_PTR) (r C.CK_RV) {
+	defer guard(&r)
+	l, r := library()
+	if r != rvOK {
+		return r
+	}
+	if phKey == nil {
+		return rvArgumentsBad
+	}
+	m, r := mechanism(pMechanism)
+	if r != rvOK {
+		return r
+	}
+	tmpl, r := template(pTemplate, ulAttributeCount)
+	if r != rvOK {
+		return r
+	}
+	h, err := l.DeriveKey(ck.SessionHandle(hSession), m, ck.ObjectHandle(hBaseKey), tmpl)
+	if err != nil {
+		return rvErr(err)
+	}
+	*phKey = C.CK_OBJECT_HANDLE(h)
+	return rvOK
+}
+
 //export kagiGo_SeedRandom
 func kagiGo_SeedRandom(hSession C.CK_SESSION_HANDLE, pSeed C.CK_BYTE_PTR, ulSeedLen C.CK_ULONG) (r C.CK_RV) {
 	defer guard(&r)

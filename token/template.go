@@ -12,7 +12,7 @@ type tmplOp uint8
 const (
 	opCreate tmplOp = iota
 	opGenerate
-	opUnwrap // key material comes from the unwrapped value
+	opSupplied // unwrap and derive: the key material comes from the mechanism
 )
 
 // newAttrs is a validated template for a new object: the attribute map with

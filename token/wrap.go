@@ -126,7 +126,7 @@ func (l *Library) UnwrapKey(sh ck.SessionHandle, m ck.Mechanism, unwrappingKey c
 	if err != nil {
 		return 0, err
 	}
-	na, err := checkTemplate(s.tok, tmpl, opUnwrap, 0, 0, false)
+	na, err := checkTemplate(s.tok, tmpl, opSupplied, 0, 0, false)
 	if err != nil {
 		return 0, err
 	}

@@ -137,3 +137,18 @@ func TestWrapUnwrapWithGCM(t *testing.T) {
 	_, err = l.UnwrapKey(sh, m, wrapping, wrapped, []ck.Attribute{attr(ck.CKA_CLASS, ck.CKO_PRIVATE_KEY), attr(ck.CKA_KEY_TYPE, ck.CKK_EC)})
 	wantRV(t, err, ck.CKR_WRAPPED_KEY_INVALID)
 }
+
+func TestDeriveKeyRefusals(t *testing.T) {
+	l, _, sh, _ := ready(t)
+	base, err := l.CreateObject(sh, []ck.Attribute{
+		attr(ck.CKA_CLASS, ck.CKO_SECRET_KEY), attr(ck.CKA_KEY_TYPE, ck.CKK_GENERIC_SECRET),
+		attr(ck.CKA_VALUE, bytes.Repeat([]byte{1}, 32)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = l.DeriveKey(sh, ck.Mechanism{Type: ck.CKM_SHA256}, base, nil)
+	wantRV(t, err, ck.CKR_MECHANISM_INVALID)
+	_, err = l.DeriveKey(0xbad, ck.Mechanism{Type: ck.CKM_SHA256}, base, nil)
+	wantRV(t, err, ck.CKR_SESSION_HANDLE_INVALID)
+}

@@ -1,0 +1,115 @@
+package token
+
+import (
+	"slices"
+
+	"github.com/kagi-hsm/kagi/mech"
+	"github.com/kagi-hsm/kagi/token/ck"
+)
+
+// derivedClass is the object class a derivation makes when the template
+// names none: a secret key, except for CKM_HKDF_DATA, which makes data.
+var derivedClass = map[ck.MechanismType]ck.ObjectClass{ck.CKM_HKDF_DATA: ck.CKO_DATA}
+
+// DeriveKey is C_DeriveKey (PKCS#11 3.0 section 5.18). The new key's
+// history attributes follow section 4.10: CKA_ALWAYS_SENSITIVE only if the
+// base key was always sensitive and the new one is sensitive, and likewise
+// for CKA_NEVER_EXTRACTABLE; CKA_LOCAL is false.
+func (l *Library) DeriveKey(sh ck.SessionHandle, m ck.Mechanism, baseKey ck.ObjectHandle, tmpl []ck.Attribute) (ck.ObjectHandle, error) {
+	if l.selfTestErr != nil {
+		return 0, ck.CKR_GENERAL_ERROR
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s, err := l.session(sh)
+	if err != nil {
+		return 0, err
+	}
+	spec, ok := mech.Lookup(m.Type)
+	if !ok || spec.Derive == nil {
+		return 0, ck.CKR_MECHANISM_INVALID
+	}
+	base, err := l.visible(s, baseKey, ck.CKR_KEY_HANDLE_INVALID)
+	if err != nil {
+		return 0, err
+	}
+	if !slices.Contains(spec.KeyTypes, base.keyType) || base.class == ck.CKO_PUBLIC_KEY {
+		return 0, ck.CKR_KEY_TYPE_INCONSISTENT
+	}
+	if !base.attrs.bool(ck.CKA_DERIVE) {
+		return 0, ck.CKR_KEY_FUNCTION_NOT_PERMITTED
+	}
+	class, ok := derivedClass[m.Type]
+	if !ok {
+		class = ck.CKO_SECRET_KEY
+	}
+	full := withDefault(tmpl, ck.CKA_CLASS, ck.ULong(class))
+	if class == ck.CKO_SECRET_KEY {
+		full = withDefault(full, ck.CKA_KEY_TYPE, ck.ULong(ck.CKK_GENERIC_SECRET))
+	}
+	na, err := checkTemplate(s.tok, full, opSupplied, 0, 0, false)
+	if err != nil {
+		return 0, err
+	}
+	if na.class != class {
+		return 0, ck.CKR_TEMPLATE_INCONSISTENT
+	}
+	if _, err := l.newObject(s, na.attrs); err != nil {
+		return 0, err
+	}
+	keyLen := 0
+	if v, ok := na.attrs.ulong(ck.CKA_VALUE_LEN); ok {
+		keyLen = int(v)
+	}
+	bk, err := base.mechKey()
+	if err != nil {
+		return 0, err
+	}
+	other := func(h ck.ObjectHandle) (*mech.Key, error) {
+		o, err := l.visible(s, h, ck.CKR_KEY_HANDLE_INVALID)
+		if err != nil {
+			return nil, err
+		}
+		if o.class != ck.CKO_SECRET_KEY || !o.attrs.bool(ck.CKA_DERIVE) {
+			return nil, ck.CKR_KEY_FUNCTION_NOT_PERMITTED
+		}
+		return o.mechKey()
+	}
+	value, err := spec.Derive(bk, m.Param, keyLen, other)
+	if err != nil {
+		return 0, err
+	}
+	defer clear(value)
+	var computed []ck.Attribute
+	if class == ck.CKO_DATA {
+		computed = []ck.Attribute{{Type: ck.CKA_VALUE, Value: slices.Clone(value)}}
+	} else {
+		if computed, err = mech.UnwrapAttrs(class, na.keyType, value); err != nil {
+			// The derived bytes do not make a key of the asked type.
+			return 0, ck.CKR_TEMPLATE_INCONSISTENT
+		}
+		na.attrs[ck.CKA_ALWAYS_SENSITIVE] = ck.BoolBytes(base.attrs.bool(ck.CKA_ALWAYS_SENSITIVE) && na.attrs.bool(ck.CKA_SENSITIVE))
+		na.attrs[ck.CKA_NEVER_EXTRACTABLE] = ck.BoolBytes(base.attrs.bool(ck.CKA_NEVER_EXTRACTABLE) && !na.attrs.bool(ck.CKA_EXTRACTABLE))
+	}
+	if err := na.merge(computed); err != nil {
+		return 0, err
+	}
+	o, err := l.newObject(s, na.attrs)
+	if err != nil {
+		return 0, err
+	}
+	if err := l.persistNew(s, o); err != nil {
+		return 0, err
+	}
+	return o.handle, nil
+}
+
+// withDefault adds an attribute to a template that does not give it.
+func withDefault(tmpl []ck.Attribute, t ck.AttributeType, v ck.ULong) []ck.Attribute {
+	for _, a := range tmpl {
+		if a.Type == t {
+			return tmpl
+		}
+	}
+	return append(slices.Clip(tmpl), ck.Attribute{Type: t, Value: ck.ULongBytes(v)})
+}
