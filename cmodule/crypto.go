@@ -224,6 +224,30 @@ func kagiGo_VerifyFinal(hSession C.CK_SESSION_HANDLE, pSignature C.CK_BYTE_PTR, 
 	return inputOnly(hSession, pSignature, ulSignatureLen, (*token.Library).VerifyFinal)
 }
 
+//export kagiGo_SignRecoverInit
+func kagiGo_SignRecoverInit(hSession C.CK_SESSION_HANDLE, pMechanism C.CK_MECHANISM_PTR, hKey C.CK_OBJECT_HANDLE) (r C.CK_RV) {
+	defer guard(&r)
+	return keyInit(hSession, pMechanism, hKey, (*token.Library).SignRecoverInit)
+}
+
+//export kagiGo_SignRecover
+func kagiGo_SignRecover(hSession C.CK_SESSION_HANDLE, pData C.CK_BYTE_PTR, ulDataLen C.CK_ULONG, pSignature C.CK_BYTE_PTR, pulSignatureLen C.CK_ULONG_PTR) (r C.CK_RV) {
+	defer guard(&r)
+	return oneShot(hSession, pData, ulDataLen, pSignature, pulSignatureLen, (*token.Library).SignRecover)
+}
+
+//export kagiGo_VerifyRecoverInit
+func kagiGo_VerifyRecoverInit(hSession C.CK_SESSION_HANDLE, pMechanism C.CK_MECHANISM_PTR, hKey C.CK_OBJECT_HANDLE) (r C.CK_RV) {
+	defer guard(&r)
+	return keyInit(hSession, pMechanism, hKey, (*token.Library).VerifyRecoverInit)
+}
+
+//export kagiGo_VerifyRecover
+func kagiGo_VerifyRecover(hSession C.CK_SESSION_HANDLE, pSignature C.CK_BYTE_PTR, ulSignatureLen C.CK_ULONG, pData C.CK_BYTE_PTR, pulDataLen C.CK_ULONG_PTR) (r C.CK_RV) {
+	defer guard(&r)
+	return oneShot(hSession, pSignature, ulSignatureLen, pData, pulDataLen, (*token.Library).VerifyRecover)
+}
+
 //export kagiGo_GenerateKey
 func kagiGo_GenerateKey(hSession C.CK_SESSION_HANDLE, pMechanism C.CK_MECHANISM_PTR, pTemplate C.CK_ATTRIBUTE_PTR, ulCount C.CK_ULONG, phKey C.CK_OBJECT_HANDLE_PTR) (r C.CK_RV) {
 	defer guard(&r)

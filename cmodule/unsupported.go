@@ -23,30 +23,6 @@ func kagiGo_SetOperationState(hSession C.CK_SESSION_HANDLE, pOperationState C.CK
 	return notSupported()
 }
 
-//export kagiGo_SignRecoverInit
-func kagiGo_SignRecoverInit(hSession C.CK_SESSION_HANDLE, pMechanism C.CK_MECHANISM_PTR, hKey C.CK_OBJECT_HANDLE) (r C.CK_RV) {
-	defer guard(&r)
-	return notSupported()
-}
-
-//export kagiGo_SignRecover
-func kagiGo_SignRecover(hSession C.CK_SESSION_HANDLE, pData C.CK_BYTE_PTR, ulDataLen C.CK_ULONG, pSignature C.CK_BYTE_PTR, pulSignatureLen C.CK_ULONG_PTR) (r C.CK_RV) {
-	defer guard(&r)
-	return notSupported()
-}
-
-//export kagiGo_VerifyRecoverInit
-func kagiGo_VerifyRecoverInit(hSession C.CK_SESSION_HANDLE, pMechanism C.CK_MECHANISM_PTR, hKey C.CK_OBJECT_HANDLE) (r C.CK_RV) {
-	defer guard(&r)
-	return notSupported()
-}
-
-//export kagiGo_VerifyRecover
-func kagiGo_VerifyRecover(hSession C.CK_SESSION_HANDLE, pSignature C.CK_BYTE_PTR, ulSignatureLen C.CK_ULONG, pData C.CK_BYTE_PTR, pulDataLen C.CK_ULONG_PTR) (r C.CK_RV) {
-	defer guard(&r)
-	return notSupported()
-}
-
 //export kagiGo_DigestEncryptUpdate
 func kagiGo_DigestEncryptUpdate(hSession C.CK_SESSION_HANDLE, pPart C.CK_BYTE_PTR, ulPartLen C.CK_ULONG, pEncryptedPart C.CK_BYTE_PTR, pulEncryptedPartLen C.CK_ULONG_PTR) (r C.CK_RV) {
 	defer guard(&r)

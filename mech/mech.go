@@ -110,6 +110,11 @@ type Spec struct {
 	// generateRSA and generateEC).
 	GenerateKeyPair func(rnd io.Reader, pub, priv Attrs) (pubAttrs, privAttrs []ck.Attribute, err error)
 
+	// VerifyRecover opens a signature with message recovery and returns
+	// the data (C_VerifyRecover); such rows also sign for C_SignRecover
+	// with their Sign constructor.
+	VerifyRecover func(k *Key, param any, sig []byte) ([]byte, error)
+
 	// Derive computes the value of a key derived from base (C_DeriveKey).
 	// keyLen is the CKA_VALUE_LEN the template asks for, 0 when it gives
 	// none (the mechanism's natural length then, or

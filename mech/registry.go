@@ -124,7 +124,7 @@ var coreRegistry = []*Spec{
 		KeyTypes:        []ck.KeyType{ck.CKK_RSA},
 		GenerateKeyPair: generateRSA,
 	},
-	wrapping(withRSAPKCSEncryption(rsaPKCSSpec(ck.CKM_RSA_PKCS, "CKM_RSA_PKCS", noHash))),
+	recovering(wrapping(withRSAPKCSEncryption(rsaPKCSSpec(ck.CKM_RSA_PKCS, "CKM_RSA_PKCS", noHash))), true),
 	rsaPKCSSpec(ck.CKM_SHA1_RSA_PKCS, "CKM_SHA1_RSA_PKCS", hashSHA1),
 	rsaPKCSSpec(ck.CKM_SHA224_RSA_PKCS, "CKM_SHA224_RSA_PKCS", hashSHA224),
 	rsaPKCSSpec(ck.CKM_SHA256_RSA_PKCS, "CKM_SHA256_RSA_PKCS", hashSHA256),

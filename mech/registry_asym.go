@@ -51,14 +51,14 @@ var asymPendingRegistry = []*Spec{
 	hmacGeneralSpec(ck.CKM_SHA3_512_HMAC_GENERAL, "CKM_SHA3_512_HMAC_GENERAL", hashSHA3_512, ck.CKK_SHA3_512_HMAC),
 	hmacGeneralSpec(ck.CKM_MD5_HMAC_GENERAL, "CKM_MD5_HMAC_GENERAL", hashMD5, ck.CKK_MD5_HMAC),
 
-	{
+	recovering(&Spec{
 		Type: ck.CKM_RSA_X_509, Name: "CKM_RSA_X_509",
 		Info:       ck.MechanismInfo{MinKeySize: rsaMinBits, MaxKeySize: rsaMaxBits, Flags: signVerify | ck.CKF_ENCRYPT | ck.CKF_DECRYPT},
 		KeyTypes:   []ck.KeyType{ck.CKK_RSA},
 		SinglePart: true,
 		Sign:       rsaX509Mech{}.sign, Verify: rsaX509Mech{}.verify,
 		Encrypt: rsaSchemeRaw.encrypt, Decrypt: rsaSchemeRaw.decrypt,
-	},
+	}, false),
 	{
 		Type: ck.CKM_RSA_PKCS_OAEP, Name: "CKM_RSA_PKCS_OAEP",
 		Info:       ck.MechanismInfo{MinKeySize: rsaMinBits, MaxKeySize: rsaMaxBits, Flags: ck.CKF_ENCRYPT | ck.CKF_DECRYPT | ck.CKF_WRAP | ck.CKF_UNWRAP},

@@ -20,6 +20,8 @@ func (l *Library) SessionCancel(sh ck.SessionHandle, flags ck.Flags) error {
 		{ck.CKF_DIGEST, func() { s.digest = nil }},
 		{ck.CKF_SIGN, func() { s.sign = nil }},
 		{ck.CKF_VERIFY, func() { s.verify = nil }},
+		{ck.CKF_SIGN_RECOVER, func() { s.signRecover = nil }},
+		{ck.CKF_VERIFY_RECOVER, func() { s.verifyRecover = nil }},
 	}
 	for _, c := range cancel {
 		if flags&c.flag != 0 {

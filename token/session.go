@@ -22,11 +22,15 @@ type session struct {
 	encrypt *cipherOp
 	decrypt *cipherOp
 	digest  *digestOp
+	// signRecover and verifyRecover are C_SignRecover / C_VerifyRecover.
+	signRecover   *signOp
+	verifyRecover *recoverOp
 }
 
 // resetOps ends every active operation. Caller holds s.mu.
 func (s *session) resetOps() {
 	s.find, s.sign, s.verify, s.encrypt, s.decrypt, s.digest = nil, nil, nil, nil, nil, nil
+	s.signRecover, s.verifyRecover = nil, nil
 }
 
 // session looks a session up. Caller holds l.mu.
