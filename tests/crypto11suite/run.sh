@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# tests/crypto11suite/run.sh — run crypto11's own test suite against kagi.
+#
+#   tests/crypto11suite/run.sh [MODULE]
+#
+# MODULE is the PKCS#11 module to test (default: build/libkagi.so of this
+# repository; $KAGI_MODULE if set). The kagi command is $KAGI_CMD, else
+# build/kagi next to the default module.
+#
+# It copies the github.com/ThalesGroup/crypto11 module source (the version in
+# CRYPTO11_VERSION) from the Go module cache into a temporary directory,
+# initialises a token "crypto11" in a fresh database ($KAGI_DB in that
+# directory), writes crypto11's test config (the file `config` in the package
+# directory: JSON with Path, TokenLabel, Pin) and runs `go test` there.
+#
+# Tests that do not apply to kagi are skipped, each for a reason given below
+# and in README.md: through crypto11's own switch (CRYPTO11_SKIP, a comma
+# list of flags its tests consult) and through `go test -skip`.
+#
+# Extra arguments for go test may be given in $CRYPTO11_TESTFLAGS (e.g.
+# "-run TestHmac"). The go test output is kept in $CRYPTO11_LOG if set.
+# The exit status is that of go test.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+
+CRYPTO11_VERSION=${CRYPTO11_VERSION:-v1.6.2}
+
+module=${1:-${KAGI_MODULE:-$repo/build/libkagi.so}}
+case "$module" in
+/*) ;;
+*) module="$PWD/$module" ;;
+esac
+kagi=${KAGI_CMD:-$repo/build/kagi}
+
+[ -f "$module" ] || { echo "run.sh: no module at $module (run ./build.sh)" >&2; exit 2; }
+[ -x "$kagi" ] || { echo "run.sh: no kagi command at $kagi (run ./build.sh)" >&2; exit 2; }
+
+# ---------------------------------------------------------------------------
+# Skips. Every entry has its reason; README.md repeats them.
+#
+# crypto11's own switch: CRYPTO11_SKIP is a comma list; its tests call
+# skipTest(t, FLAG) for these flags.
+skip_flags=()
+# DSA: kagi does not have CKM_DSA_KEY_PAIR_GEN / CKM_DSA yet (issue 4 adds
+# them as legacy mechanisms). Skips TestHardDSA (TestNativeDSA does not
+# touch the token and runs anyway). Dropped by itself once the module lists
+# DSA-KEY-PAIR-GEN (checked with pkcs11-tool when it is installed).
+dsa_skip=DSA
+
+# go test -skip regexps (test names), for tests crypto11 has no flag for.
+skip_tests=(
+	# crypto11's own problem: since v1.6 FindKey and FindKeyPair return an
+	# error ("key with id=... and label= was not found or is empty") when
+	# nothing matches, but these tests still expect (nil, nil) for a key
+	# that does not exist. They fail the same way against SoftHSMv2.
+	# TestAccessSameLibraryTwice moreover leaks its second context when it
+	# fails, which keeps the module logged in and breaks TestNoLogin and
+	# the key-counting tests after it.
+	TestKeyPairDelete
+	TestKeyDelete
+	TestAccessSameLibraryTwice
+	# crypto11's own problem: GenerateSecretKey for CipherHMACSHA1/SHA256
+	# first tries the nShield vendor mechanism CKM_NC_SHA_1_HMAC_KEY_GEN
+	# (0xDE436975) / CKM_NC_SHA256_HMAC_KEY_GEN and falls back to
+	# CKM_GENERIC_SECRET_KEY_GEN only if that returns
+	# CKR_TEMPLATE_INCONSISTENT or CKR_ATTRIBUTE_VALUE_INVALID; any other
+	# token answers an unknown mechanism with CKR_MECHANISM_INVALID, as the
+	# spec says, and crypto11 gives up. crypto11 skips this test on SoftHSM
+	# for the same reason ("HMAC not implemented on SoftHSM").
+	TestHmac
+)
+# ---------------------------------------------------------------------------
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/crypto11suite.XXXXXX")
+if [ -z "${CRYPTO11_KEEP:-}" ]; then
+	trap 'chmod -R u+w "$work" 2>/dev/null || true; rm -rf "$work"' EXIT
+else
+	echo "run.sh: keeping $work" >&2
+fi
+
+# The crypto11 source, from the module cache (downloaded if missing).
+src=$(cd "$repo" && go mod download -json "github.com/ThalesGroup/crypto11@$CRYPTO11_VERSION" |
+	sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
+[ -n "$src" ] && [ -d "$src" ] || { echo "run.sh: crypto11 $CRYPTO11_VERSION not in the module cache" >&2; exit 2; }
+cp -R "$src" "$work/crypto11"
+chmod -R u+w "$work/crypto11"
+
+# A fresh database and token.
+export KAGI_DB="$work/kagi.db"
+unset KAGI_CONF
+label=crypto11
+printf '%s\n' 'crypto11-so-pin' >"$work/so-pin"
+printf '%s\n' 'crypto11-pin' >"$work/pin"
+"$kagi" init-token --free --label "$label" --so-pin-file "$work/so-pin" --pin-file "$work/pin" >"$work/init.log" 2>&1 ||
+	{ cat "$work/init.log" >&2; echo "run.sh: kagi init-token failed" >&2; exit 2; }
+
+# TestInvalidPinDoesntDestroyLibrary hard-codes two more token labels:
+# "token1", which it opens with the config's PIN, and "token2", which it
+# opens with a wrong PIN and expects CKR_PIN_INCORRECT.
+for extra in token1 token2; do
+	"$kagi" init-token --free --label "$extra" --so-pin-file "$work/so-pin" --pin-file "$work/pin" >>"$work/init.log" 2>&1 ||
+		{ cat "$work/init.log" >&2; echo "run.sh: kagi init-token ($extra) failed" >&2; exit 2; }
+done
+
+# DSA is skipped only while the module does not offer it.
+if [ -n "$dsa_skip" ]; then
+	if command -v pkcs11-tool >/dev/null 2>&1 &&
+		pkcs11-tool --module "$module" -M 2>/dev/null | grep -Eq '^[[:space:]]*DSA-KEY-PAIR-GEN'; then
+		echo "run.sh: the module offers DSA-KEY-PAIR-GEN: not skipping DSA" >&2
+	else
+		skip_flags+=("$dsa_skip")
+	fi
+fi
+
+cat >"$work/crypto11/config" <<EOF
+{
+  "Path": "$module",
+  "TokenLabel": "$label",
+  "Pin": "crypto11-pin"
+}
+EOF
+
+skip_re=""
+if [ ${#skip_tests[@]} -gt 0 ]; then
+	skip_re=$(IFS='|'; echo "^(${skip_tests[*]})\$")
+fi
+CRYPTO11_SKIP=$(IFS=','; echo "${skip_flags[*]:-}")
+export CRYPTO11_SKIP
+
+args=(test -count=1 -v -timeout "${CRYPTO11_TIMEOUT:-9m}")
+[ -n "$skip_re" ] && args+=(-skip "$skip_re")
+# shellcheck disable=SC2206
+args+=(${CRYPTO11_TESTFLAGS:-} ./...)
+
+echo "run.sh: crypto11 $CRYPTO11_VERSION against $module (KAGI_DB=$KAGI_DB)" >&2
+echo "run.sh: CRYPTO11_SKIP=$CRYPTO11_SKIP -skip '${skip_re}'" >&2
+
+log="$work/go-test.log"
+rc=0
+(cd "$work/crypto11" && GOFLAGS=-mod=mod GOWORK=off go "${args[@]}") >"$log" 2>&1 || rc=$?
+cat "$log"
+[ -n "${CRYPTO11_LOG:-}" ] && cp "$log" "$CRYPTO11_LOG"
+
+# Summary: top-level tests only (subtests are counted with their parent).
+pass=$(grep -cE '^--- PASS: ' "$log" || true)
+fail=$(grep -cE '^--- FAIL: ' "$log" || true)
+skip=$(grep -cE '^--- SKIP: ' "$log" || true)
+echo
+echo "==== crypto11 suite summary: pass=$pass skip=$skip fail=$fail (go test exit $rc)"
+if [ "$fail" -gt 0 ]; then
+	grep -E '^--- FAIL: ' "$log" | sed 's/^--- FAIL: \([^ ]*\).*/FAILED: \1/'
+fi
+if [ "$skip" -gt 0 ]; then
+	grep -E '^--- SKIP: ' "$log" | sed 's/^--- SKIP: \([^ ]*\).*/SKIPPED: \1/'
+fi
+if [ -n "$skip_re" ]; then
+	echo "not run (go test -skip): ${skip_tests[*]}"
+fi
+exit "$rc"
