@@ -186,6 +186,26 @@ var (
 	}
 )
 
+// DSA domain parameters and values (section 2.2 of the current mechanisms).
+var (
+	dsaPublicRules = ruleSet{
+		ck.CKA_PRIME:    {kindBytes, mustCreate | mustGenerate, nil},
+		ck.CKA_SUBPRIME: {kindBytes, mustCreate | mustGenerate, nil},
+		ck.CKA_BASE:     {kindBytes, mustCreate | mustGenerate, nil},
+		ck.CKA_VALUE:    {kindBytes, mustCreate | noGenerate, nil},
+	}
+	dsaPrivateRules = ruleSet{
+		ck.CKA_PRIME:    {kindBytes, mustCreate | noGenerate, nil},
+		ck.CKA_SUBPRIME: {kindBytes, mustCreate | noGenerate, nil},
+		ck.CKA_BASE:     {kindBytes, mustCreate | noGenerate, nil},
+		ck.CKA_VALUE:    {kindBytes, mustCreate | noGenerate | hidden | secret, nil},
+	}
+	// DES keys have a fixed length: CKA_VALUE_LEN is not theirs.
+	desValueRules = ruleSet{
+		ck.CKA_VALUE: {kindBytes, mustCreate | noGenerate | hidden | secret, nil},
+	}
+)
+
 type classKey struct {
 	class ck.ObjectClass
 	kt    ck.KeyType
@@ -215,6 +235,13 @@ var rulesByClass = map[classKey]ruleSet{
 	{ck.CKO_SECRET_KEY, ck.CKK_SHA3_384_HMAC}:      merge(secretKeyRules, secretValueRules),
 	{ck.CKO_SECRET_KEY, ck.CKK_SHA3_512_HMAC}:      merge(secretKeyRules, secretValueRules),
 	{ck.CKO_SECRET_KEY, ck.CKK_MD5_HMAC}:           merge(secretKeyRules, secretValueRules),
+	{ck.CKO_SECRET_KEY, ck.CKK_DES}:                merge(secretKeyRules, desValueRules),
+	{ck.CKO_SECRET_KEY, ck.CKK_DES2}:               merge(secretKeyRules, desValueRules),
+	{ck.CKO_SECRET_KEY, ck.CKK_DES3}:               merge(secretKeyRules, desValueRules),
+	{ck.CKO_PUBLIC_KEY, ck.CKK_DSA}:                merge(publicKeyRules, dsaPublicRules),
+	{ck.CKO_PRIVATE_KEY, ck.CKK_DSA}:               merge(privateKeyRules, dsaPrivateRules),
+	{ck.CKO_PUBLIC_KEY, ck.CKK_EC_MONTGOMERY}:      merge(publicKeyRules, ecPublicRules),
+	{ck.CKO_PRIVATE_KEY, ck.CKK_EC_MONTGOMERY}:     merge(privateKeyRules, ecPrivateRules),
 }
 
 // privateDefault is CKA_PRIVATE's default: as SoftHSMv2, true except for

@@ -7,11 +7,16 @@ import (
 
 // generatedType is the key type each generation mechanism makes.
 var generatedType = map[ck.MechanismType]ck.KeyType{
-	ck.CKM_AES_KEY_GEN:             ck.CKK_AES,
-	ck.CKM_GENERIC_SECRET_KEY_GEN:  ck.CKK_GENERIC_SECRET,
-	ck.CKM_RSA_PKCS_KEY_PAIR_GEN:   ck.CKK_RSA,
-	ck.CKM_EC_KEY_PAIR_GEN:         ck.CKK_EC,
-	ck.CKM_EC_EDWARDS_KEY_PAIR_GEN: ck.CKK_EC_EDWARDS,
+	ck.CKM_AES_KEY_GEN:                ck.CKK_AES,
+	ck.CKM_GENERIC_SECRET_KEY_GEN:     ck.CKK_GENERIC_SECRET,
+	ck.CKM_RSA_PKCS_KEY_PAIR_GEN:      ck.CKK_RSA,
+	ck.CKM_EC_KEY_PAIR_GEN:            ck.CKK_EC,
+	ck.CKM_EC_EDWARDS_KEY_PAIR_GEN:    ck.CKK_EC_EDWARDS,
+	ck.CKM_EC_MONTGOMERY_KEY_PAIR_GEN: ck.CKK_EC_MONTGOMERY,
+	ck.CKM_DES_KEY_GEN:                ck.CKK_DES,
+	ck.CKM_DES2_KEY_GEN:               ck.CKK_DES2,
+	ck.CKM_DES3_KEY_GEN:               ck.CKK_DES3,
+	ck.CKM_DSA_KEY_PAIR_GEN:           ck.CKK_DSA,
 }
 
 // markGenerated sets what the token owns on a key it generated (section 4.9/4.10:
