@@ -75,13 +75,22 @@ func TestCrypto11Suite(t *testing.T) {
 		t.Fatalf("run.sh did not finish within %v; output:\n%s", timeout, output)
 	}
 
+	// run.sh ends with a summary: "==== ..." lines, then one "FAILED: Name"
+	// line per failing top-level test (of either phase).
 	summary := regexp.MustCompile(`(?m)^==== crypto11 suite summary: .*$`).FindString(output)
-	failed := regexp.MustCompile(`(?m)^--- FAIL: (\S+)`).FindAllStringSubmatch(output, -1)
 	var names []string
-	for _, m := range failed {
+	for _, m := range regexp.MustCompile(`(?m)^FAILED: (.+)$`).FindAllStringSubmatch(output, -1) {
 		names = append(names, m[1])
 	}
-	t.Logf("run.sh took %v; %s", time.Since(start).Round(time.Second), summary)
+	if len(names) == 0 {
+		for _, m := range regexp.MustCompile(`(?m)^--- FAIL: (\S+)`).FindAllStringSubmatch(output, -1) {
+			names = append(names, m[1])
+		}
+	}
+	t.Logf("run.sh took %v", time.Since(start).Round(time.Second))
+	for _, line := range regexp.MustCompile(`(?m)^==== .*$`).FindAllString(output, -1) {
+		t.Log(line)
+	}
 
 	if runErr != nil || len(names) > 0 || summary == "" {
 		// Only the failing tests' output, unless there is none to show.
