@@ -53,18 +53,6 @@ func kagiGo_LoginUser(hSession C.CK_SESSION_HANDLE, userType C.CK_USER_TYPE, pPi
 	return notSupported()
 }
 
-//export kagiGo_MessageEncryptInit
-func kagiGo_MessageEncryptInit(hSession C.CK_SESSION_HANDLE, pMechanism C.CK_MECHANISM_PTR, hKey C.CK_OBJECT_HANDLE) (r C.CK_RV) {
-	defer guard(&r)
-	return notSupported()
-}
-
-//export kagiGo_EncryptMessage
-func kagiGo_EncryptMessage(hSession C.CK_SESSION_HANDLE, pParameter C.CK_VOID_PTR, ulParameterLen C.CK_ULONG, pAssociatedData C.CK_BYTE_PTR, ulAssociatedDataLen C.CK_ULONG, pPlaintext C.CK_BYTE_PTR, ulPlaintextLen C.CK_ULONG, pCiphertext C.CK_BYTE_PTR, pulCiphertextLen C.CK_ULONG_PTR) (r C.CK_RV) {
-	defer guard(&r)
-	return notSupported()
-}
-
 //export kagiGo_EncryptMessageBegin
 func kagiGo_EncryptMessageBegin(hSession C.CK_SESSION_HANDLE, pParameter C.CK_VOID_PTR, ulParameterLen C.CK_ULONG, pAssociatedData C.CK_BYTE_PTR, ulAssociatedDataLen C.CK_ULONG) (r C.CK_RV) {
 	defer guard(&r)
@@ -77,24 +65,6 @@ func kagiGo_EncryptMessageNext(hSession C.CK_SESSION_HANDLE, pParameter C.CK_VOI
 	return notSupported()
 }
 
-//export kagiGo_MessageEncryptFinal
-func kagiGo_MessageEncryptFinal(hSession C.CK_SESSION_HANDLE) (r C.CK_RV) {
-	defer guard(&r)
-	return notSupported()
-}
-
-//export kagiGo_MessageDecryptInit
-func kagiGo_MessageDecryptInit(hSession C.CK_SESSION_HANDLE, pMechanism C.CK_MECHANISM_PTR, hKey C.CK_OBJECT_HANDLE) (r C.CK_RV) {
-	defer guard(&r)
-	return notSupported()
-}
-
-//export kagiGo_DecryptMessage
-func kagiGo_DecryptMessage(hSession C.CK_SESSION_HANDLE, pParameter C.CK_VOID_PTR, ulParameterLen C.CK_ULONG, pAssociatedData C.CK_BYTE_PTR, ulAssociatedDataLen C.CK_ULONG, pCiphertext C.CK_BYTE_PTR, ulCiphertextLen C.CK_ULONG, pPlaintext C.CK_BYTE_PTR, pulPlaintextLen C.CK_ULONG_PTR) (r C.CK_RV) {
-	defer guard(&r)
-	return notSupported()
-}
-
 //export kagiGo_DecryptMessageBegin
 func kagiGo_DecryptMessageBegin(hSession C.CK_SESSION_HANDLE, pParameter C.CK_VOID_PTR, ulParameterLen C.CK_ULONG, pAssociatedData C.CK_BYTE_PTR, ulAssociatedDataLen C.CK_ULONG) (r C.CK_RV) {
 	defer guard(&r)
@@ -103,12 +73,6 @@ func kagiGo_DecryptMessageBegin(hSession C.CK_SESSION_HANDLE, pParameter C.CK_VO
 
 //export kagiGo_DecryptMessageNext
 func kagiGo_DecryptMessageNext(hSession C.CK_SESSION_HANDLE, pParameter C.CK_VOID_PTR, ulParameterLen C.CK_ULONG, pCiphertextPart C.CK_BYTE_PTR, ulCiphertextPartLen C.CK_ULONG, pPlaintextPart C.CK_BYTE_PTR, pulPlaintextPartLen C.CK_ULONG_PTR, flags C.CK_FLAGS) (r C.CK_RV) {
-	defer guard(&r)
-	return notSupported()
-}
-
-//export kagiGo_MessageDecryptFinal
-func kagiGo_MessageDecryptFinal(hSession C.CK_SESSION_HANDLE) (r C.CK_RV) {
 	defer guard(&r)
 	return notSupported()
 }

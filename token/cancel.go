@@ -22,6 +22,8 @@ func (l *Library) SessionCancel(sh ck.SessionHandle, flags ck.Flags) error {
 		{ck.CKF_VERIFY, func() { s.verify = nil }},
 		{ck.CKF_SIGN_RECOVER, func() { s.signRecover = nil }},
 		{ck.CKF_VERIFY_RECOVER, func() { s.verifyRecover = nil }},
+		{ck.CKF_MESSAGE_ENCRYPT, func() { s.msgEncrypt = nil }},
+		{ck.CKF_MESSAGE_DECRYPT, func() { s.msgDecrypt = nil }},
 	}
 	for _, c := range cancel {
 		if flags&c.flag != 0 {

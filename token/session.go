@@ -25,12 +25,14 @@ type session struct {
 	// signRecover and verifyRecover are C_SignRecover / C_VerifyRecover.
 	signRecover   *signOp
 	verifyRecover *recoverOp
+	// msgEncrypt and msgDecrypt are the message-based operations.
+	msgEncrypt, msgDecrypt *messageOp
 }
 
 // resetOps ends every active operation. Caller holds s.mu.
 func (s *session) resetOps() {
 	s.find, s.sign, s.verify, s.encrypt, s.decrypt, s.digest = nil, nil, nil, nil, nil, nil
-	s.signRecover, s.verifyRecover = nil, nil
+	s.signRecover, s.verifyRecover, s.msgEncrypt, s.msgDecrypt = nil, nil, nil, nil
 }
 
 // session looks a session up. Caller holds l.mu.
