@@ -35,11 +35,17 @@ type module struct {
 	aesKey  pkcs11.ObjectHandle
 	hmacKey pkcs11.ObjectHandle
 
+	x   module4 // the keys of the issue 4 cases
+	std *stdlib // the baseline, whose keys and inputs some cases share
+
 	objects int // token data objects created for the find case
 
 	// wrong holds the checks of checkOutputs that failed: those cases are
 	// not measured on this module.
 	wrong map[string]error
+	// notes says, by check, how a case was measured on this module when
+	// that differs from the others.
+	notes map[string]string
 }
 
 // loadModule loads path (never to be unloaded: no Destroy, as a Go c-shared

@@ -18,15 +18,16 @@ func summarize(rep *report) []targetResult {
 		switch {
 		case r.Kind == kindCrypto && r.KagiVsStdlib != nil:
 			m = fmtRatio(r.KagiVsStdlib) + " stdlib"
+		case r.Kind == kindKeygenRSA:
+			m = vsSoftHSM(r)
 		case r.Kind != kindCrypto && r.KagiVsSoftHSM != nil:
 			m = fmtRatio(r.KagiVsSoftHSM) + " softhsm"
 		}
-		out = append(out, targetResult{
-			Name:    fmt.Sprintf("%s, %d thread(s)", r.Case, r.Threads),
-			Target:  r.Target,
-			Measure: m,
-			Result:  r.Result,
-		})
+		name := fmt.Sprintf("%s, %d thread(s)", r.Case, r.Threads)
+		out = append(out, targetResult{Name: name, Target: r.Target, Measure: m, Result: r.Result})
+		if r.SoftHSMTarget != "" {
+			out = append(out, targetResult{Name: name, Target: r.SoftHSMTarget, Measure: vsSoftHSM(r), Result: r.SoftHSMResult})
+		}
 	}
 
 	var k, s *startup
@@ -50,6 +51,19 @@ func summarize(rep *report) []targetResult {
 	return append(out, start, mem)
 }
 
+// vsSoftHSM gives both ratios of issue 4's target against SoftHSMv2:
+// kagi's, and the standard library's (below 1: Go's primitive is slower).
+func vsSoftHSM(r row) string {
+	if r.KagiVsSoftHSM == nil {
+		return "-"
+	}
+	m := fmtRatio(r.KagiVsSoftHSM) + " softhsm"
+	if r.StdlibVsSoftHSM != nil {
+		m += " (stdlib " + fmtRatio(r.StdlibVsSoftHSM) + " softhsm)"
+	}
+	return m
+}
+
 func passMiss(ok bool) string {
 	if ok {
 		return "PASS"
@@ -66,16 +80,31 @@ func printReport(w io.Writer, rep *report) {
 		c.GoVersion, c.NumCPU, c.GOMAXPROCS, c.CaseTime, c.Objects, c.TempDir, map[bool]string{true: " (quick)"}[c.Quick])
 	fmt.Fprintf(w, "kagi: %s\nsofthsm: %s\n\n", c.Kagi, c.SoftHSM)
 
-	t := [][]string{{"case", "threads", "kagi ops/s", "softhsm ops/s", "stdlib ops/s", "kagi/stdlib", "kagi/softhsm", "target", "result"}}
+	bulk := false
+	for _, r := range rep.Rows {
+		bulk = bulk || r.BytesPerOp > 0
+	}
+	head := []string{"case", "threads", "kagi ops/s", "softhsm ops/s", "stdlib ops/s", "kagi/stdlib", "kagi/softhsm", "target", "result"}
+	if bulk {
+		head = append(head, "kagi MB/s", "softhsm MB/s", "stdlib MB/s")
+	}
+	t := [][]string{head}
 	for _, r := range rep.Rows {
 		stdlib := fmtRate(r.Stdlib)
-		if r.Kind != kindCrypto {
+		if r.Kind != kindCrypto && r.Stdlib == nil {
 			stdlib = "-"
 		}
-		t = append(t, []string{r.Case, strconv.Itoa(r.Threads), fmtRate(r.Kagi), fmtRate(r.SoftHSM), stdlib,
-			fmtRatio(r.KagiVsStdlib), fmtRatio(r.KagiVsSoftHSM), r.Target, r.Result})
+		line := []string{r.Case, strconv.Itoa(r.Threads), fmtRate(r.Kagi), fmtRate(r.SoftHSM), stdlib,
+			fmtRatio(r.KagiVsStdlib), fmtRatio(r.KagiVsSoftHSM), r.Target, r.Result}
+		if r.BytesPerOp > 0 {
+			line = append(line, fmtRate(r.KagiMBs), fmtRate(r.SoftHSMMBs), fmtRate(r.StdlibMBs))
+		}
+		t = append(t, line)
 	}
 	printTable(w, t, 1)
+	if bulk {
+		fmt.Fprintln(w, "(MB/s: 10^6 bytes of input per second)")
+	}
 
 	fmt.Fprintf(w, "\ncold start in a fresh process, %d objects on the token (median of %d):\n", c.Objects, c.StartRuns)
 	t = [][]string{{"module", "load ms", "C_Initialize ms", "C_OpenSession ms", "C_Login ms", "first find ms", "init..find ms", "peak RSS MB", "RSS before load MB"}}
@@ -91,7 +120,7 @@ func printReport(w io.Writer, rep *report) {
 	}
 	printTable(w, t, 1)
 
-	fmt.Fprintln(w, "\ntargets (issue 3):")
+	fmt.Fprintln(w, "\ntargets (issues 3 and 4; against softhsm, n/a where the stdlib is itself slower than softhsm):")
 	t = nil
 	pass := 0
 	for _, tr := range rep.Targets {
@@ -122,6 +151,28 @@ func printReport(w io.Writer, rep *report) {
 	}
 	if len(errs) > 0 {
 		fmt.Fprintf(w, "\nerrors:\n  %s\n", strings.Join(errs, "\n  "))
+	}
+	var na, notes []string
+	seen := map[string]bool{} // once per case, not per thread count
+	for _, r := range rep.Rows {
+		for _, e := range r.NotAvailable {
+			if e = r.Case + ", " + e; !seen[e] {
+				seen[e] = true
+				na = append(na, e)
+			}
+		}
+		for _, e := range r.Notes {
+			if e = r.Case + ", " + e; !seen[e] {
+				seen[e] = true
+				notes = append(notes, e)
+			}
+		}
+	}
+	if len(na) > 0 {
+		fmt.Fprintf(w, "\nnot available:\n  %s\n", strings.Join(na, "\n  "))
+	}
+	if len(notes) > 0 {
+		fmt.Fprintf(w, "\nnotes:\n  %s\n", strings.Join(notes, "\n  "))
 	}
 }
 

@@ -33,6 +33,7 @@ type stdlib struct {
 	rsa     *rsa.PrivateKey
 	aesKey  []byte
 	hmacKey []byte
+	x       stdlib4 // the issue 4 cases
 }
 
 func newStdlib() (*stdlib, error) {
@@ -49,6 +50,9 @@ func newStdlib() (*stdlib, error) {
 	}
 	rand.Read(s.aesKey)
 	rand.Read(s.hmacKey)
+	if err := s.init4(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
