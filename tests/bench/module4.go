@@ -27,6 +27,7 @@ var (
 // module4 holds a module's keys of the issue 4 cases.
 type module4 struct {
 	rsaOAEP  pkcs11.ObjectHandle // the stdlib's RSA-2048 key, imported, CKA_DECRYPT
+	oaepSHA1 bool                // OAEP with SHA-256 refused: measured with SHA-1
 	rsa4096  pkcs11.ObjectHandle // the stdlib's RSA-4096 key, imported, CKA_SIGN
 	ec384Pub pkcs11.ObjectHandle
 	ec384    pkcs11.ObjectHandle
@@ -144,9 +145,23 @@ func pssMech() []*pkcs11.Mechanism {
 		pkcs11.NewPSSParams(pkcs11.CKM_SHA256, pkcs11.CKG_MGF1_SHA256, 32))}
 }
 
-func oaepMech() []*pkcs11.Mechanism {
+// oaepMech is CKM_RSA_PKCS_OAEP with SHA-256 and MGF1-SHA-256, or with
+// SHA-1 for a module that has only that (SoftHSMv2 2.6); oaepInput is the
+// standard library's ciphertext that goes with it.
+func (m *module) oaepMech() []*pkcs11.Mechanism {
+	h, mgf := uint(pkcs11.CKM_SHA256), uint(pkcs11.CKG_MGF1_SHA256)
+	if m.x.oaepSHA1 {
+		h, mgf = pkcs11.CKM_SHA_1, pkcs11.CKG_MGF1_SHA1
+	}
 	return []*pkcs11.Mechanism{pkcs11.NewMechanism(pkcs11.CKM_RSA_PKCS_OAEP,
-		pkcs11.NewOAEPParams(pkcs11.CKM_SHA256, pkcs11.CKG_MGF1_SHA256, pkcs11.CKZ_DATA_SPECIFIED, nil))}
+		pkcs11.NewOAEPParams(h, mgf, pkcs11.CKZ_DATA_SPECIFIED, nil))}
+}
+
+func (m *module) oaepInput() []byte {
+	if m.x.oaepSHA1 {
+		return m.std.x.oaepCT1
+	}
+	return m.std.x.oaepCT
 }
 
 func cbcPadMech() []*pkcs11.Mechanism {
@@ -261,9 +276,8 @@ func (m *module) edSign(s pkcs11.SessionHandle, msg []byte) ([]byte, error) {
 }
 
 func (m *module) rsaOAEPDecrypt() worker {
-	std := m.std
 	return m.session(func(s pkcs11.SessionHandle, _ int) (op, error) {
-		mc, ct := oaepMech(), std.x.oaepCT
+		mc, ct := m.oaepMech(), m.oaepInput()
 		return func() error {
 			if err := m.ctx.DecryptInit(s, mc, m.x.rsaOAEP); err != nil {
 				return fmt.Errorf("C_DecryptInit(CKM_RSA_PKCS_OAEP): %w", err)

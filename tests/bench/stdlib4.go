@@ -10,6 +10,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
 	"errors"
@@ -52,6 +53,7 @@ func fill(n int, seed uint64) []byte {
 type stdlib4 struct {
 	rsa4096  *rsa.PrivateKey
 	oaepCT   []byte // oaepPlain under s.rsa (OAEP, SHA-256), made once
+	oaepCT1  []byte // the same with SHA-1, for a module without SHA-256 OAEP
 	ec384    *ecdsa.PrivateKey
 	ed       ed25519.PrivateKey
 	edSig    []byte
@@ -70,6 +72,9 @@ func (s *stdlib) init4() error {
 		return err
 	}
 	if x.oaepCT, err = rsa.EncryptOAEP(sha256.New(), rand.Reader, &s.rsa.PublicKey, oaepPlain, nil); err != nil {
+		return err
+	}
+	if x.oaepCT1, err = rsa.EncryptOAEP(sha1.New(), rand.Reader, &s.rsa.PublicKey, oaepPlain, nil); err != nil {
 		return err
 	}
 	if x.ec384, err = ecdsa.GenerateKey(elliptic.P384(), rand.Reader); err != nil {
