@@ -88,6 +88,7 @@ func checkInfo(t *testing.T, s *Spec) {
 		{s.Digest != nil, ck.CKF_DIGEST},
 		{s.GenerateKey != nil, ck.CKF_GENERATE},
 		{s.GenerateKeyPair != nil, ck.CKF_GENERATE_KEY_PAIR},
+		{s.Derive != nil, ck.CKF_DERIVE},
 		{s.VerifyRecover != nil, ck.CKF_SIGN_RECOVER | ck.CKF_VERIFY_RECOVER},
 	} {
 		if f.set {

@@ -1,0 +1,221 @@
+package mech
+
+import (
+	"crypto/aes"
+	"fmt"
+	"slices"
+
+	"github.com/kagi-hsm/kagi/token/ck"
+)
+
+// Key derivation (C_DeriveKey) shared rules, and the miscellaneous simple
+// key derivation mechanisms of PKCS#11 3.0 current mechanisms ("Miscellaneous
+// simple key derivation mechanisms": CKM_CONCATENATE_BASE_AND_KEY,
+// CKM_CONCATENATE_BASE_AND_DATA, CKM_CONCATENATE_DATA_AND_BASE,
+// CKM_XOR_BASE_AND_DATA) and CKM_AES_ECB_ENCRYPT_DATA (the AES section's
+// "Key derivation by data encryption"). A Derive function returns the value
+// of the new key; token makes the object. CKM_EXTRACT_KEY_FROM_KEY and
+// CKM_AES_CBC_ENCRYPT_DATA (whose parameter cmodule does not decode yet) are
+// not implemented.
+//
+// Lengths follow SoftHSMv2 (SoftHSM::deriveSymmetric): without a
+// CKA_VALUE_LEN the concatenations give all their bytes and the XOR the
+// shorter operand's length (as the XOR mechanism defines), and the encryption of data,
+// which has no natural length, is CKR_TEMPLATE_INCOMPLETE; a shorter
+// CKA_VALUE_LEN keeps the leading bytes. A CKA_VALUE_LEN longer than what
+// the mechanism yields is CKR_TEMPLATE_INCONSISTENT (the spec: "an error
+// is generated"; SoftHSMv2 fails with CKR_FUNCTION_FAILED, which would
+// blame the token for the caller's template).
+
+// errTooLong is a CKA_VALUE_LEN beyond what the mechanism yields.
+func errTooLong(keyLen, have int) error {
+	return fmt.Errorf("mech: CKA_VALUE_LEN %d, the mechanism yields %d bytes: %w", keyLen, have, ck.CKR_TEMPLATE_INCONSISTENT)
+}
+
+// checkKeyLen rejects a negative CKA_VALUE_LEN (a CK_ULONG beyond int's
+// range) or one beyond the largest secret kagi stores.
+func checkKeyLen(keyLen int) error {
+	if keyLen < 0 || keyLen > maxSecretLen {
+		return fmt.Errorf("mech: CKA_VALUE_LEN out of range: %w", ck.CKR_TEMPLATE_INCONSISTENT)
+	}
+	return nil
+}
+
+// leading returns the first keyLen bytes of v (all of v when keyLen is 0).
+// v is consumed: on error it is cleared.
+func leading(v []byte, keyLen int) ([]byte, error) {
+	if err := checkKeyLen(keyLen); err != nil {
+		clear(v)
+		return nil, err
+	}
+	if keyLen == 0 {
+		return v, nil
+	}
+	if keyLen > len(v) {
+		clear(v)
+		return nil, errTooLong(keyLen, len(v))
+	}
+	clear(v[keyLen:])
+	return v[:keyLen:keyLen], nil
+}
+
+// secretOf returns the value of a secret key used as base or second key;
+// any other key is CKR_KEY_TYPE_INCONSISTENT.
+func secretOf(k *Key) ([]byte, error) {
+	if k == nil || k.Class != ck.CKO_SECRET_KEY || len(k.Secret) == 0 {
+		return nil, fmt.Errorf("mech: derivation needs a secret key: %w", ck.CKR_KEY_TYPE_INCONSISTENT)
+	}
+	return k.Secret, nil
+}
+
+// stringData decodes CK_KEY_DERIVATION_STRING_DATA; the data must not be
+// empty (SoftHSMv2: "There must be data in the parameter").
+func stringData(param any) ([]byte, error) {
+	var d []byte
+	switch p := param.(type) {
+	case ck.KeyDerivationStringData:
+		d = p.Data
+	case *ck.KeyDerivationStringData:
+		if p == nil {
+			return nil, errParam("CK_KEY_DERIVATION_STRING_DATA expected")
+		}
+		d = p.Data
+	default:
+		return nil, errParam("CK_KEY_DERIVATION_STRING_DATA expected")
+	}
+	if len(d) == 0 {
+		return nil, errParam("empty derivation data")
+	}
+	return d, nil
+}
+
+// handleParam decodes the CK_OBJECT_HANDLE parameter of
+// CKM_CONCATENATE_BASE_AND_KEY: cmodule passes the raw CK_ULONG bytes; a
+// Go caller may pass the handle itself. CK_INVALID_HANDLE is refused.
+func handleParam(param any) (ck.ObjectHandle, error) {
+	var h ck.ObjectHandle
+	switch p := param.(type) {
+	case []byte:
+		v, ok := ck.BytesULong(p)
+		if !ok {
+			return 0, errParam("CK_OBJECT_HANDLE expected")
+		}
+		h = ck.ObjectHandle(v)
+	case ck.ObjectHandle:
+		h = p
+	default:
+		return 0, errParam("CK_OBJECT_HANDLE expected")
+	}
+	if h == 0 {
+		return 0, errParam("CK_INVALID_HANDLE")
+	}
+	return h, nil
+}
+
+// concatenateBaseAndKey is CKM_CONCATENATE_BASE_AND_KEY:
+// the base key's value followed by the other key's.
+func concatenateBaseAndKey(base *Key, param any, keyLen int, other func(ck.ObjectHandle) (*Key, error)) ([]byte, error) {
+	h, err := handleParam(param)
+	if err != nil {
+		return nil, err
+	}
+	b, err := secretOf(base)
+	if err != nil {
+		return nil, err
+	}
+	if other == nil {
+		return nil, fmt.Errorf("mech: no key resolver: %w", ck.CKR_GENERAL_ERROR)
+	}
+	ok, err := other(h)
+	if err != nil {
+		return nil, err
+	}
+	o, err := secretOf(ok)
+	if err != nil {
+		return nil, err
+	}
+	return leading(slices.Concat(b, o), keyLen)
+}
+
+// concatenateBaseAndData is CKM_CONCATENATE_BASE_AND_DATA: the base
+// key's value followed by the data.
+func concatenateBaseAndData(base *Key, param any, keyLen int, _ func(ck.ObjectHandle) (*Key, error)) ([]byte, error) {
+	d, err := stringData(param)
+	if err != nil {
+		return nil, err
+	}
+	b, err := secretOf(base)
+	if err != nil {
+		return nil, err
+	}
+	return leading(slices.Concat(b, d), keyLen)
+}
+
+// concatenateDataAndBase is CKM_CONCATENATE_DATA_AND_BASE: the data
+// followed by the base key's value.
+func concatenateDataAndBase(base *Key, param any, keyLen int, _ func(ck.ObjectHandle) (*Key, error)) ([]byte, error) {
+	d, err := stringData(param)
+	if err != nil {
+		return nil, err
+	}
+	b, err := secretOf(base)
+	if err != nil {
+		return nil, err
+	}
+	return leading(slices.Concat(d, b), keyLen)
+}
+
+// xorBaseAndData is CKM_XOR_BASE_AND_DATA: the XOR of the
+// base key's value and the data, as long as the shorter of the two.
+func xorBaseAndData(base *Key, param any, keyLen int, _ func(ck.ObjectHandle) (*Key, error)) ([]byte, error) {
+	d, err := stringData(param)
+	if err != nil {
+		return nil, err
+	}
+	b, err := secretOf(base)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, min(len(b), len(d)))
+	for i := range out {
+		out[i] = b[i] ^ d[i]
+	}
+	return leading(out, keyLen)
+}
+
+// aesECBEncryptData is CKM_AES_ECB_ENCRYPT_DATA: the AES-ECB encryption of
+// the data (a non-zero multiple of the block size, as SoftHSMv2 requires)
+// under the base AES key. Its output has no natural key length, so
+// CKA_VALUE_LEN is required (SoftHSMv2 likewise).
+func aesECBEncryptData(base *Key, param any, keyLen int, _ func(ck.ObjectHandle) (*Key, error)) ([]byte, error) {
+	d, err := stringData(param)
+	if err != nil {
+		return nil, err
+	}
+	if len(d)%aes.BlockSize != 0 {
+		return nil, errParam("AES_ECB_ENCRYPT_DATA data is not a multiple of 16 bytes")
+	}
+	if base == nil || base.Class != ck.CKO_SECRET_KEY || base.Type != ck.CKK_AES {
+		return nil, fmt.Errorf("mech: not an AES key: %w", ck.CKR_KEY_TYPE_INCONSISTENT)
+	}
+	if keyLen == 0 {
+		return nil, fmt.Errorf("mech: CKM_AES_ECB_ENCRYPT_DATA needs CKA_VALUE_LEN: %w", ck.CKR_TEMPLATE_INCOMPLETE)
+	}
+	if err := checkKeyLen(keyLen); err != nil {
+		return nil, err
+	}
+	if keyLen > len(d) {
+		return nil, errTooLong(keyLen, len(d))
+	}
+	st, err := base.aesState()
+	if err != nil {
+		return nil, err
+	}
+	// Only the blocks that reach the key are encrypted.
+	n := (keyLen + aes.BlockSize - 1) / aes.BlockSize * aes.BlockSize
+	out := make([]byte, n)
+	for i := 0; i < n; i += aes.BlockSize {
+		st.block.Encrypt(out[i:i+aes.BlockSize], d[i:i+aes.BlockSize])
+	}
+	return leading(out, keyLen)
+}

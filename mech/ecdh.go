@@ -1,0 +1,200 @@
+package mech
+
+import (
+	"crypto/ecdh"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"encoding/binary"
+	"fmt"
+
+	"github.com/kagi-hsm/kagi/token/ck"
+)
+
+// Elliptic curve Diffie-Hellman: CKM_ECDH1_DERIVE and
+// CKM_ECDH1_COFACTOR_DERIVE (PKCS#11 3.0 current mechanisms, "Elliptic
+// curve Diffie-Hellman key derivation" and "Elliptic curve Diffie-Hellman
+// with cofactor key derivation"), with CK_ECDH1_DERIVE_PARAMS. The shared
+// secret Z is the x-coordinate of d·Q (SP 800-56A rev. 3 section 5.7.1.2,
+// the ECC CDH primitive); with the cofactor it is of h·d·Q, and every curve
+// kagi has is of prime order (h = 1), so the two mechanisms compute the
+// same. A CKK_EC_MONTGOMERY base key (X25519) gives Z = X25519(d, u)
+// (RFC 7748 section 6.1), as PKCS#11 3.0 specifies ECDH1 for Montgomery
+// keys.
+//
+// The peer's public value (pPublicData) is the X9.62 point, bare or as the
+// DER OCTET STRING of CKA_EC_POINT (SoftHSMv2 accepts both), or the 32-byte
+// u-coordinate for X25519; a point not on the curve, or an X25519 result
+// of all zeros (a low-order point), is CKR_MECHANISM_PARAM_INVALID.
+//
+// Key derivation functions: CKD_NULL gives Z itself, which the
+// mechanism's rule truncates to CKA_VALUE_LEN by removing bytes "from the
+// leading end" (SoftHSMv2 does the same); shared data is not allowed with
+// it. CKD_SHA*_KDF and CKD_SHA3_*_KDF are the ANSI X9.63 KDF
+// (ANSI X9.63-2001 section 5.6.3, SEC 1 v2 section 3.6.1) over Z with
+// pSharedData as SharedInfo, and need CKA_VALUE_LEN.
+
+// x963Hashes maps the CKD_ key derivation functions kagi implements to
+// their hash.
+var x963Hashes = map[ck.KDF]hashID{
+	ck.CKD_SHA1_KDF:     hashSHA1,
+	ck.CKD_SHA224_KDF:   hashSHA224,
+	ck.CKD_SHA256_KDF:   hashSHA256,
+	ck.CKD_SHA384_KDF:   hashSHA384,
+	ck.CKD_SHA512_KDF:   hashSHA512,
+	ck.CKD_SHA3_224_KDF: hashSHA3_224,
+	ck.CKD_SHA3_256_KDF: hashSHA3_256,
+	ck.CKD_SHA3_384_KDF: hashSHA3_384,
+	ck.CKD_SHA3_512_KDF: hashSHA3_512,
+}
+
+// ecdh1Params decodes CK_ECDH1_DERIVE_PARAMS.
+func ecdh1Params(param any) (ck.ECDH1DeriveParams, error) {
+	switch p := param.(type) {
+	case ck.ECDH1DeriveParams:
+		return p, nil
+	case *ck.ECDH1DeriveParams:
+		if p != nil {
+			return *p, nil
+		}
+	}
+	return ck.ECDH1DeriveParams{}, errParam("CK_ECDH1_DERIVE_PARAMS expected")
+}
+
+// deriveECDH is the Derive of CKM_ECDH1_DERIVE and CKM_ECDH1_COFACTOR_DERIVE.
+func deriveECDH(base *Key, param any, keyLen int, _ func(ck.ObjectHandle) (*Key, error)) ([]byte, error) {
+	p, err := ecdh1Params(param)
+	if err != nil {
+		return nil, err
+	}
+	var alg *hashAlg
+	if p.KDF == ck.CKD_NULL {
+		if len(p.SharedData) != 0 {
+			return nil, errParam("CKD_NULL takes no shared data")
+		}
+	} else {
+		h, ok := x963Hashes[p.KDF]
+		if !ok {
+			return nil, errParam(fmt.Sprintf("key derivation function %#x not supported", p.KDF))
+		}
+		alg = hashes[h]
+	}
+	if len(p.PublicData) == 0 {
+		return nil, errParam("no public data")
+	}
+	if err := checkKeyLen(keyLen); err != nil {
+		return nil, err
+	}
+	if alg != nil && keyLen == 0 {
+		return nil, fmt.Errorf("mech: an X9.63 KDF needs CKA_VALUE_LEN: %w", ck.CKR_TEMPLATE_INCOMPLETE)
+	}
+	z, err := sharedSecret(base, p.PublicData)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(z)
+	if alg != nil {
+		return x963KDF(alg, z, p.SharedData, keyLen), nil
+	}
+	if keyLen == 0 {
+		keyLen = len(z)
+	}
+	if keyLen > len(z) {
+		return nil, errTooLong(keyLen, len(z))
+	}
+	out := make([]byte, keyLen)
+	copy(out, z[len(z)-keyLen:])
+	return out, nil
+}
+
+// sharedSecret computes Z between the private key base and the peer's
+// public value.
+func sharedSecret(base *Key, peer []byte) ([]byte, error) {
+	if base == nil || base.Class != ck.CKO_PRIVATE_KEY {
+		return nil, fmt.Errorf("mech: ECDH needs a private key: %w", ck.CKR_KEY_TYPE_INCONSISTENT)
+	}
+	switch base.Type {
+	case ck.CKK_EC:
+		priv, c, err := base.ecPrivate()
+		if err != nil {
+			return nil, err
+		}
+		pub, err := parseECPoint(c, peer)
+		if err != nil {
+			return nil, errParam("the public data is not a point on " + c.name)
+		}
+		return ecdhNIST(priv, pub, c)
+	case ck.CKK_EC_MONTGOMERY:
+		priv, ok := base.Private.(*ecdh.PrivateKey)
+		if !ok || priv == nil || priv.Curve() != ecdh.X25519() {
+			return nil, fmt.Errorf("mech: not an X25519 private key: %w", ck.CKR_KEY_TYPE_INCONSISTENT)
+		}
+		u, err := montgomeryPoint(peer)
+		if err != nil {
+			return nil, errParam("the public data is not an X25519 public key")
+		}
+		pub, err := ecdh.X25519().NewPublicKey(u)
+		if err != nil {
+			return nil, errParam("the public data is not an X25519 public key")
+		}
+		z, err := priv.ECDH(pub)
+		if err != nil {
+			// RFC 7748 section 6.1: an all-zero result (a low-order
+			// point) must be refused.
+			return nil, errParam("X25519 with a low-order point")
+		}
+		return z, nil
+	}
+	return nil, fmt.Errorf("mech: ECDH needs an EC or Montgomery key: %w", ck.CKR_KEY_TYPE_INCONSISTENT)
+}
+
+// ecdhNIST is the ECC CDH primitive on a NIST curve; pub is on the curve
+// (parseECPoint checked it). crypto/ecdh has P-256, P-384 and P-521; P-224
+// goes through crypto/elliptic's constant-time implementation.
+func ecdhNIST(priv *ecdsa.PrivateKey, pub *ecdsa.PublicKey, c *curveInfo) ([]byte, error) {
+	if c.curve == elliptic.P224() {
+		d, err := priv.Bytes()
+		if err != nil {
+			return nil, fmt.Errorf("mech: EC private key: %w", ck.CKR_GENERAL_ERROR)
+		}
+		defer clear(d)
+		x, y := c.curve.ScalarMult(pub.X, pub.Y, d) //nolint:staticcheck // crypto/ecdh has no P-224
+		if x.Sign() == 0 && y.Sign() == 0 {
+			return nil, errParam("ECDH result is the point at infinity")
+		}
+		return x.FillBytes(make([]byte, c.size)), nil
+	}
+	dk, err := priv.ECDH()
+	if err != nil {
+		return nil, fmt.Errorf("mech: EC private key: %w", ck.CKR_GENERAL_ERROR)
+	}
+	pk, err := pub.ECDH()
+	if err != nil {
+		return nil, errParam("the public data is not a point on " + c.name)
+	}
+	z, err := dk.ECDH(pk)
+	if err != nil {
+		return nil, errParam("ECDH with " + c.name + " failed")
+	}
+	return z, nil
+}
+
+// x963KDF is the ANSI X9.63 key derivation function: the concatenation of
+// Hash(Z || Counter || SharedInfo) for Counter = 1, 2, ... as 32-bit
+// big-endian integers, truncated to n bytes. n is bounded by maxSecretLen,
+// far below the (2^32-1)·hashLen limit of the standard.
+func x963KDF(alg *hashAlg, z, sharedInfo []byte, n int) []byte {
+	h := alg.get()
+	defer alg.put(h)
+	out := make([]byte, 0, n+alg.size)
+	var ctr [4]byte
+	for i := uint32(1); len(out) < n; i++ {
+		h.Reset()
+		h.Write(z)
+		binary.BigEndian.PutUint32(ctr[:], i)
+		h.Write(ctr[:])
+		h.Write(sharedInfo)
+		out = h.Sum(out)
+	}
+	clear(out[n:cap(out)])
+	return out[:n:n]
+}
