@@ -118,11 +118,7 @@ func sharedSecret(base *Key, peer []byte) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		pub, err := parseECPoint(c, peer)
-		if err != nil {
-			return nil, errParam("the public data is not a point on " + c.name)
-		}
-		return ecdhNIST(priv, pub, c)
+		return ecdhNIST(priv, c, peer)
 	case ck.CKK_EC_MONTGOMERY:
 		priv, ok := base.Private.(*ecdh.PrivateKey)
 		if !ok || priv == nil || priv.Curve() != ecdh.X25519() {
@@ -147,11 +143,25 @@ func sharedSecret(base *Key, peer []byte) ([]byte, error) {
 	return nil, fmt.Errorf("mech: ECDH needs an EC or Montgomery key: %w", ck.CKR_KEY_TYPE_INCONSISTENT)
 }
 
-// ecdhNIST is the ECC CDH primitive on a NIST curve; pub is on the curve
-// (parseECPoint checked it). crypto/ecdh has P-256, P-384 and P-521; P-224
-// goes through crypto/elliptic's constant-time implementation.
-func ecdhNIST(priv *ecdsa.PrivateKey, pub *ecdsa.PublicKey, c *curveInfo) ([]byte, error) {
-	if c.curve == elliptic.P224() {
+// ecdhCurves are crypto/ecdh's NIST curves; it has no P-224.
+var ecdhCurves = map[elliptic.Curve]ecdh.Curve{
+	elliptic.P256(): ecdh.P256(),
+	elliptic.P384(): ecdh.P384(),
+	elliptic.P521(): ecdh.P521(),
+}
+
+// ecdhNIST is the ECC CDH primitive on a NIST curve. An uncompressed peer
+// point goes to crypto/ecdh as it is (NewPublicKey checks that it is on the
+// curve); other forms, and P-224, go through parseECPoint, and P-224's
+// product through crypto/elliptic's constant-time implementation.
+func ecdhNIST(priv *ecdsa.PrivateKey, c *curveInfo, peer []byte) ([]byte, error) {
+	notOnCurve := errParam("the public data is not a point on " + c.name)
+	ec, ok := ecdhCurves[c.curve]
+	if !ok {
+		pub, err := parseECPoint(c, peer)
+		if err != nil {
+			return nil, notOnCurve
+		}
 		d, err := priv.Bytes()
 		if err != nil {
 			return nil, fmt.Errorf("mech: EC private key: %w", ck.CKR_GENERAL_ERROR)
@@ -163,13 +173,27 @@ func ecdhNIST(priv *ecdsa.PrivateKey, pub *ecdsa.PublicKey, c *curveInfo) ([]byt
 		}
 		return x.FillBytes(make([]byte, c.size)), nil
 	}
+	raw := peer
+	if !(len(raw) == 1+2*c.size && raw[0] == 4) {
+		if tag, content, ok := derValue(peer); ok && tag == derOctetString && len(content) == 1+2*c.size && content[0] == 4 {
+			raw = content
+		} else {
+			pub, err := parseECPoint(c, peer) // compressed
+			if err != nil {
+				return nil, notOnCurve
+			}
+			if raw, err = pub.Bytes(); err != nil {
+				return nil, notOnCurve
+			}
+		}
+	}
+	pk, err := ec.NewPublicKey(raw)
+	if err != nil {
+		return nil, notOnCurve
+	}
 	dk, err := priv.ECDH()
 	if err != nil {
 		return nil, fmt.Errorf("mech: EC private key: %w", ck.CKR_GENERAL_ERROR)
-	}
-	pk, err := pub.ECDH()
-	if err != nil {
-		return nil, errParam("the public data is not a point on " + c.name)
 	}
 	z, err := dk.ECDH(pk)
 	if err != nil {
