@@ -19,25 +19,78 @@ func (l *Library) DeriveKey(sh ck.SessionHandle, m ck.Mechanism, baseKey ck.Obje
 	if l.selfTestErr != nil {
 		return 0, ck.CKR_GENERAL_ERROR
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	s, err := l.session(sh)
+	s, spec, base, baseAttrs, na, other, err := l.deriveSetup(sh, m, baseKey, tmpl)
 	if err != nil {
 		return 0, err
+	}
+	keyLen := 0
+	if v, ok := na.attrs.ulong(ck.CKA_VALUE_LEN); ok {
+		keyLen = int(v)
+	}
+	bk, err := base.mechKey()
+	if err != nil {
+		return 0, err
+	}
+	// The derivation itself (an ECDH, say) runs without the library lock.
+	value, err := spec.Derive(bk, m.Param, keyLen, other)
+	if err != nil {
+		return 0, err
+	}
+	defer clear(value)
+	var computed []ck.Attribute
+	class := na.class
+	if class == ck.CKO_DATA {
+		computed = []ck.Attribute{{Type: ck.CKA_VALUE, Value: slices.Clone(value)}}
+	} else {
+		if computed, err = mech.UnwrapAttrs(class, na.keyType, value); err != nil {
+			// The derived bytes do not make a key of the asked type.
+			return 0, ck.CKR_TEMPLATE_INCONSISTENT
+		}
+		na.attrs[ck.CKA_ALWAYS_SENSITIVE] = ck.BoolBytes(baseAttrs.bool(ck.CKA_ALWAYS_SENSITIVE) && na.attrs.bool(ck.CKA_SENSITIVE))
+		na.attrs[ck.CKA_NEVER_EXTRACTABLE] = ck.BoolBytes(baseAttrs.bool(ck.CKA_NEVER_EXTRACTABLE) && !na.attrs.bool(ck.CKA_EXTRACTABLE))
+	}
+	if err := na.merge(computed); err != nil {
+		return 0, err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, err := l.session(sh); err != nil {
+		return 0, err
+	}
+	o, err := l.newObject(s, na.attrs)
+	if err != nil {
+		return 0, err
+	}
+	if err := l.persistNew(s, o); err != nil {
+		return 0, err
+	}
+	return o.handle, nil
+}
+
+// deriveSetup checks a C_DeriveKey call under the library's read lock: the
+// session, the mechanism, the base key and the template. other resolves a
+// second key named in the parameter, taking the read lock itself.
+func (l *Library) deriveSetup(sh ck.SessionHandle, m ck.Mechanism, baseKey ck.ObjectHandle, tmpl []ck.Attribute) (
+	*session, *mech.Spec, *object, attrMap, *newAttrs, func(ck.ObjectHandle) (*mech.Key, error), error) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	s, err := l.session(sh)
+	if err != nil {
+		return nil, nil, nil, nil, nil, nil, err
 	}
 	spec, ok := mech.Lookup(m.Type)
 	if !ok || spec.Derive == nil {
-		return 0, ck.CKR_MECHANISM_INVALID
+		return nil, nil, nil, nil, nil, nil, ck.CKR_MECHANISM_INVALID
 	}
 	base, err := l.visible(s, baseKey, ck.CKR_KEY_HANDLE_INVALID)
 	if err != nil {
-		return 0, err
+		return nil, nil, nil, nil, nil, nil, err
 	}
 	if !slices.Contains(spec.KeyTypes, base.keyType) || base.class == ck.CKO_PUBLIC_KEY {
-		return 0, ck.CKR_KEY_TYPE_INCONSISTENT
+		return nil, nil, nil, nil, nil, nil, ck.CKR_KEY_TYPE_INCONSISTENT
 	}
 	if !base.attrs.bool(ck.CKA_DERIVE) {
-		return 0, ck.CKR_KEY_FUNCTION_NOT_PERMITTED
+		return nil, nil, nil, nil, nil, nil, ck.CKR_KEY_FUNCTION_NOT_PERMITTED
 	}
 	class, ok := derivedClass[m.Type]
 	if !ok {
@@ -49,24 +102,18 @@ func (l *Library) DeriveKey(sh ck.SessionHandle, m ck.Mechanism, baseKey ck.Obje
 	}
 	na, err := checkTemplate(s.tok, full, opSupplied, 0, 0, false)
 	if err != nil {
-		return 0, err
+		return nil, nil, nil, nil, nil, nil, err
 	}
 	if na.class != class {
-		return 0, ck.CKR_TEMPLATE_INCONSISTENT
+		return nil, nil, nil, nil, nil, nil, ck.CKR_TEMPLATE_INCONSISTENT
 	}
 	if _, err := l.newObject(s, na.attrs); err != nil {
-		return 0, err
-	}
-	keyLen := 0
-	if v, ok := na.attrs.ulong(ck.CKA_VALUE_LEN); ok {
-		keyLen = int(v)
-	}
-	bk, err := base.mechKey()
-	if err != nil {
-		return 0, err
+		return nil, nil, nil, nil, nil, nil, err
 	}
 	other := func(h ck.ObjectHandle) (*mech.Key, error) {
+		l.mu.RLock()
 		o, err := l.visible(s, h, ck.CKR_KEY_HANDLE_INVALID)
+		l.mu.RUnlock()
 		if err != nil {
 			return nil, err
 		}
@@ -75,33 +122,7 @@ func (l *Library) DeriveKey(sh ck.SessionHandle, m ck.Mechanism, baseKey ck.Obje
 		}
 		return o.mechKey()
 	}
-	value, err := spec.Derive(bk, m.Param, keyLen, other)
-	if err != nil {
-		return 0, err
-	}
-	defer clear(value)
-	var computed []ck.Attribute
-	if class == ck.CKO_DATA {
-		computed = []ck.Attribute{{Type: ck.CKA_VALUE, Value: slices.Clone(value)}}
-	} else {
-		if computed, err = mech.UnwrapAttrs(class, na.keyType, value); err != nil {
-			// The derived bytes do not make a key of the asked type.
-			return 0, ck.CKR_TEMPLATE_INCONSISTENT
-		}
-		na.attrs[ck.CKA_ALWAYS_SENSITIVE] = ck.BoolBytes(base.attrs.bool(ck.CKA_ALWAYS_SENSITIVE) && na.attrs.bool(ck.CKA_SENSITIVE))
-		na.attrs[ck.CKA_NEVER_EXTRACTABLE] = ck.BoolBytes(base.attrs.bool(ck.CKA_NEVER_EXTRACTABLE) && !na.attrs.bool(ck.CKA_EXTRACTABLE))
-	}
-	if err := na.merge(computed); err != nil {
-		return 0, err
-	}
-	o, err := l.newObject(s, na.attrs)
-	if err != nil {
-		return 0, err
-	}
-	if err := l.persistNew(s, o); err != nil {
-		return 0, err
-	}
-	return o.handle, nil
+	return s, spec, base, base.attrs, na, other, nil
 }
 
 // withDefault adds an attribute to a template that does not give it.

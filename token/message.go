@@ -15,9 +15,9 @@ import (
 
 // messageOp is an active message-based encryption or decryption.
 type messageOp struct {
-	mt      ck.MechanismType
-	spec    *mech.Spec
-	key     *mech.Key
+	mt   ck.MechanismType
+	spec *mech.Spec
+	key  *mech.Key
 	// CKG_GENERATE_COUNTER IVs count from a random start; issued says how
 	// many were given, so a short counter field is never reused.
 	start, issued uint64

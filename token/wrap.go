@@ -116,26 +116,12 @@ func (l *Library) WrapKey(sh ck.SessionHandle, m ck.Mechanism, wrappingKey, key 
 // unwrapped key was never local and has no sensitive past: CKA_LOCAL,
 // CKA_ALWAYS_SENSITIVE and CKA_NEVER_EXTRACTABLE are false.
 func (l *Library) UnwrapKey(sh ck.SessionHandle, m ck.Mechanism, unwrappingKey ck.ObjectHandle, wrapped []byte, tmpl []ck.Attribute) (ck.ObjectHandle, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	s, err := l.session(sh)
+	s, spec, unwrapper, na, err := l.unwrapSetup(sh, m, unwrappingKey, tmpl)
 	if err != nil {
 		return 0, err
 	}
-	spec, unwrapper, err := l.wrapKeyObject(s, m, unwrappingKey, true)
-	if err != nil {
-		return 0, err
-	}
-	na, err := checkTemplate(s.tok, tmpl, opSupplied, 0, 0, false)
-	if err != nil {
-		return 0, err
-	}
-	if na.class != ck.CKO_SECRET_KEY && na.class != ck.CKO_PRIVATE_KEY {
-		return 0, ck.CKR_TEMPLATE_INCONSISTENT
-	}
-	if _, err := l.newObject(s, na.attrs); err != nil {
-		return 0, err
-	}
+	// The decryption (an RSA private key operation, say) runs without the
+	// library lock.
 	uk, err := unwrapper.mechKey()
 	if err != nil {
 		return 0, err
@@ -156,6 +142,11 @@ func (l *Library) UnwrapKey(sh ck.SessionHandle, m ck.Mechanism, unwrappingKey c
 	if err := na.merge(computed); err != nil {
 		return 0, err
 	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, err := l.session(sh); err != nil {
+		return 0, err
+	}
 	o, err := l.newObject(s, na.attrs)
 	if err != nil {
 		return 0, err
@@ -164,4 +155,29 @@ func (l *Library) UnwrapKey(sh ck.SessionHandle, m ck.Mechanism, unwrappingKey c
 		return 0, err
 	}
 	return o.handle, nil
+}
+
+// unwrapSetup checks a C_UnwrapKey call under the library's read lock.
+func (l *Library) unwrapSetup(sh ck.SessionHandle, m ck.Mechanism, unwrappingKey ck.ObjectHandle, tmpl []ck.Attribute) (*session, *mech.Spec, *object, *newAttrs, error) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	s, err := l.session(sh)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	spec, unwrapper, err := l.wrapKeyObject(s, m, unwrappingKey, true)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	na, err := checkTemplate(s.tok, tmpl, opSupplied, 0, 0, false)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	if na.class != ck.CKO_SECRET_KEY && na.class != ck.CKO_PRIVATE_KEY {
+		return nil, nil, nil, nil, ck.CKR_TEMPLATE_INCONSISTENT
+	}
+	if _, err := l.newObject(s, na.attrs); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	return s, spec, unwrapper, na, nil
 }

@@ -152,3 +152,56 @@ func TestDeriveKeyRefusals(t *testing.T) {
 	_, err = l.DeriveKey(0xbad, ck.Mechanism{Type: ck.CKM_SHA256}, base, nil)
 	wantRV(t, err, ck.CKR_SESSION_HANDLE_INVALID)
 }
+
+func TestDeriveECDHAndConcatenate(t *testing.T) {
+	l, _, sh, _ := ready(t)
+	pair := func() (ck.ObjectHandle, []byte) {
+		pub, priv, err := l.GenerateKeyPair(sh, ck.Mechanism{Type: ck.CKM_EC_KEY_PAIR_GEN},
+			[]ck.Attribute{attr(ck.CKA_EC_PARAMS, p256OID)},
+			[]ck.Attribute{attr(ck.CKA_DERIVE, true), attr(ck.CKA_SENSITIVE, true)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _ := l.GetAttributeValue(sh, pub, []ck.AttributeType{ck.CKA_EC_POINT})
+		return priv, v[0].Value
+	}
+	a, pointA := pair()
+	b, pointB := pair()
+	derive := func(priv ck.ObjectHandle, peer []byte) (ck.ObjectHandle, []byte) {
+		h, err := l.DeriveKey(sh, ck.Mechanism{Type: ck.CKM_ECDH1_DERIVE, Param: ck.ECDH1DeriveParams{KDF: ck.CKD_NULL, PublicData: peer}}, priv,
+			[]ck.Attribute{attr(ck.CKA_CLASS, ck.CKO_SECRET_KEY), attr(ck.CKA_KEY_TYPE, ck.CKK_GENERIC_SECRET),
+				attr(ck.CKA_EXTRACTABLE, true), attr(ck.CKA_DERIVE, true)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _ := l.GetAttributeValue(sh, h, []ck.AttributeType{ck.CKA_VALUE})
+		return h, v[0].Value
+	}
+	ha, za := derive(a, pointB)
+	_, zb := derive(b, pointA)
+	if len(za) != 32 || !bytes.Equal(za, zb) {
+		t.Fatalf("ECDH secrets differ: %x / %x", za, zb)
+	}
+	vals, _ := l.GetAttributeValue(sh, ha, []ck.AttributeType{ck.CKA_LOCAL, ck.CKA_ALWAYS_SENSITIVE, ck.CKA_NEVER_EXTRACTABLE})
+	for i, name := range []string{"LOCAL", "ALWAYS_SENSITIVE", "NEVER_EXTRACTABLE"} {
+		if v, _ := ck.BytesBool(vals[i].Value); v {
+			t.Errorf("derived extractable key has CKA_%s true", name)
+		}
+	}
+	// CKM_CONCATENATE_BASE_AND_DATA into an AES-128 key: the first 16 bytes
+	// of base || data.
+	h, err := l.DeriveKey(sh, ck.Mechanism{Type: ck.CKM_CONCATENATE_BASE_AND_DATA, Param: ck.KeyDerivationStringData{Data: []byte("suffix")}}, ha,
+		[]ck.Attribute{attr(ck.CKA_CLASS, ck.CKO_SECRET_KEY), attr(ck.CKA_KEY_TYPE, ck.CKK_AES), attr(ck.CKA_VALUE_LEN, 16), attr(ck.CKA_EXTRACTABLE, true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := l.GetAttributeValue(sh, h, []ck.AttributeType{ck.CKA_VALUE})
+	if !bytes.Equal(v[0].Value, za[:16]) {
+		t.Fatalf("concatenated AES key %x, want %x", v[0].Value, za[:16])
+	}
+	noDerive, _ := l.CreateObject(sh, []ck.Attribute{
+		attr(ck.CKA_CLASS, ck.CKO_SECRET_KEY), attr(ck.CKA_KEY_TYPE, ck.CKK_GENERIC_SECRET), attr(ck.CKA_VALUE, za),
+	})
+	_, err = l.DeriveKey(sh, ck.Mechanism{Type: ck.CKM_CONCATENATE_BASE_AND_DATA, Param: ck.KeyDerivationStringData{Data: []byte("x")}}, noDerive, nil)
+	wantRV(t, err, ck.CKR_KEY_FUNCTION_NOT_PERMITTED)
+}
