@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/dsa" //nolint:staticcheck // legacy DSA keys (dsa.go), zeroed in Zero.
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
@@ -91,6 +92,8 @@ func (k *Key) Zero() {
 		zeroBig(p.D) //nolint:staticcheck // D is the only reachable copy.
 	case ed25519.PrivateKey:
 		clear(p)
+	case *dsa.PrivateKey: //nolint:staticcheck // legacy DSA keys (dsa.go).
+		zeroBig(p.X)
 	}
 	k.Private = nil
 	k.cache.aes.Store(nil)
@@ -334,6 +337,17 @@ func KeyFromAttrs(class ck.ObjectClass, kt ck.KeyType, a Attrs) (*Key, error) {
 			return nil, err
 		}
 		k.Public = pub
+	// Legacy key types (des.go, dsa.go).
+	case class == ck.CKO_SECRET_KEY && isDESKeyType(kt):
+		v, err := desKeyValue(kt, a)
+		if err != nil {
+			return nil, err
+		}
+		k.Secret = v
+	case (class == ck.CKO_PRIVATE_KEY || class == ck.CKO_PUBLIC_KEY) && kt == ck.CKK_DSA:
+		if err := dsaFillKey(k, a); err != nil {
+			return nil, err
+		}
 	default:
 		return nil, fmt.Errorf("mech: unsupported key class/type: %w", ck.CKR_KEY_TYPE_INCONSISTENT)
 	}
@@ -404,6 +418,11 @@ func ImportAttrs(class ck.ObjectClass, kt ck.KeyType, a Attrs) ([]ck.Attribute, 
 			return nil, err
 		}
 		return publicKeyInfo(pub)
+	// Legacy key types (des.go, dsa.go): DES keys have no CKA_VALUE_LEN.
+	case class == ck.CKO_SECRET_KEY && isDESKeyType(kt):
+		return desImportAttrs(kt, a)
+	case (class == ck.CKO_PRIVATE_KEY || class == ck.CKO_PUBLIC_KEY) && kt == ck.CKK_DSA:
+		return dsaImportAttrs(class, a)
 	}
 	return nil, fmt.Errorf("mech: unsupported key class/type: %w", ck.CKR_ATTRIBUTE_VALUE_INVALID)
 }

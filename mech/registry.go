@@ -84,7 +84,7 @@ const noHash hashID = -1
 
 // registry is the table: the rows below and the families kept in their own
 // files (registry_aes.go, registry_asym.go).
-var registry = slices.Concat(coreRegistry, aesRegistry, asymRegistry, asymPendingRegistry, deriveRegistry)
+var registry = slices.Concat(coreRegistry, aesRegistry, asymRegistry, asymPendingRegistry, legacyRegistry, deriveRegistry)
 
 var coreRegistry = []*Spec{
 	digestSpec(ck.CKM_SHA_1, "CKM_SHA_1", hashSHA1),

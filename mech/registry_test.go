@@ -44,6 +44,10 @@ func TestRegistryConformance(t *testing.T) {
 				f(t, spec)
 				return
 			}
+			if f, ok := legacyConformance[spec.Type]; ok {
+				f(t, spec)
+				return
+			}
 			if f := aesConformance[spec.Type]; f != nil {
 				// Modes without authentication or with block-size rules
 				// have their own conformance checks (aes_modes_test.go).
