@@ -147,7 +147,11 @@ func conformCMAC(t *testing.T, s *Spec) {
 					badMAC := bytes.Clone(mac)
 					badMAC[len(badMAC)-1] ^= 1
 					wantRV(t, verify(data, badMAC, multi), ck.CKR_SIGNATURE_INVALID)
-					wantRV(t, verify(append(bytes.Clone(data), 0), mac, multi), ck.CKR_SIGNATURE_INVALID)
+					if len(mac) >= 4 {
+						// A MAC of a few bytes matches other data by chance
+						// (1 in 256 for one byte); only longer ones must differ.
+						wantRV(t, verify(append(bytes.Clone(data), 0), mac, multi), ck.CKR_SIGNATURE_INVALID)
+					}
 					wantRV(t, verify(data, append(bytes.Clone(mac), 0), multi), ck.CKR_SIGNATURE_LEN_RANGE)
 					wantRV(t, verify(data, mac[:len(mac)-1], multi), ck.CKR_SIGNATURE_LEN_RANGE)
 				}
