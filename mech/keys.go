@@ -337,6 +337,8 @@ func KeyFromAttrs(class ck.ObjectClass, kt ck.KeyType, a Attrs) (*Key, error) {
 			return nil, err
 		}
 		k.Public = pub
+	case kt == ck.CKK_EC_MONTGOMERY:
+		return montgomeryKeyFromAttrs(class, a)
 	// Legacy key types (des.go, dsa.go).
 	case class == ck.CKO_SECRET_KEY && isDESKeyType(kt):
 		v, err := desKeyValue(kt, a)
@@ -418,6 +420,8 @@ func ImportAttrs(class ck.ObjectClass, kt ck.KeyType, a Attrs) ([]ck.Attribute, 
 			return nil, err
 		}
 		return publicKeyInfo(pub)
+	case kt == ck.CKK_EC_MONTGOMERY:
+		return montgomeryImportAttrs(class, a)
 	// Legacy key types (des.go, dsa.go): DES keys have no CKA_VALUE_LEN.
 	case class == ck.CKO_SECRET_KEY && isDESKeyType(kt):
 		return desImportAttrs(kt, a)

@@ -24,10 +24,11 @@ type Key struct {
 	Type  ck.KeyType
 	// Secret is the CKA_VALUE of a secret key.
 	Secret []byte
-	// Private is *rsa.PrivateKey, *ecdsa.PrivateKey or ed25519.PrivateKey.
+	// Private is *rsa.PrivateKey, *ecdsa.PrivateKey, ed25519.PrivateKey,
+	// *ecdh.PrivateKey (X25519) or *dsa.PrivateKey.
 	Private crypto.PrivateKey
-	// Public is *rsa.PublicKey, *ecdsa.PublicKey or ed25519.PublicKey; set
-	// for public keys and, derived, for private keys.
+	// Public is the matching public key; set for public keys and, derived,
+	// for private keys.
 	Public crypto.PublicKey
 
 	// cache holds per-key precomputation (an AES block cipher, a GCM AEAD)
