@@ -47,82 +47,93 @@ const (
 
 var blockModeNames = [...]string{modeECB: "CKM_AES_ECB", modeCBC: "CKM_AES_CBC", modeCBCPad: "CKM_AES_CBC_PAD"}
 
-// ecbMode is SP 800-38A section 6.1 as a cipher.BlockMode: each block on
-// its own. The standard library has no ECB on purpose; PKCS#11 requires it.
+// ecbMode is SP 800-38A section 6.1 as a cipher.BlockMode, for any block
+// cipher: each block on its own. The standard library has no ECB on
+// purpose; PKCS#11 requires it.
 type ecbMode struct {
 	b       cipher.Block
 	encrypt bool
 }
 
-func (m ecbMode) BlockSize() int { return aesBlock }
+func (m ecbMode) BlockSize() int { return m.b.BlockSize() }
 
 func (m ecbMode) CryptBlocks(dst, src []byte) {
 	f := m.b.Decrypt
 	if m.encrypt {
 		f = m.b.Encrypt
 	}
-	for i := 0; i+aesBlock <= len(src); i += aesBlock {
-		f(dst[i:i+aesBlock], src[i:i+aesBlock])
+	bs := m.b.BlockSize()
+	for i := 0; i+bs <= len(src); i += bs {
+		f(dst[i:i+bs], src[i:i+bs])
 	}
 }
 
-// blockOp is one CKM_AES_ECB, CKM_AES_CBC or CKM_AES_CBC_PAD encryption or
-// decryption. The chaining value lives in bm (cipher.BlockMode keeps it
-// between CryptBlocks calls), so multi-part output equals single-part
-// output. Update releases whole blocks at once; a partial block waits in
-// buf. CBC_PAD decryption also holds back the last whole block until
-// Final, because only then is it known to carry the padding (PKCS#11 3.0
-// section 5.9: C_DecryptUpdate may return less than it was given).
+// blockOp is one ECB, CBC or CBC_PAD encryption or decryption over a block
+// cipher of bs bytes (AES, DES, TDEA). The chaining value lives in bm
+// (cipher.BlockMode keeps it between CryptBlocks calls), so multi-part
+// output equals single-part output. Update releases whole blocks at once; a
+// partial block waits in buf. CBC_PAD decryption also holds back the last
+// whole block until Final, because only then is it known to carry the
+// padding (PKCS#11 3.0 section 5.9: C_DecryptUpdate may return less than
+// it was given).
 type blockOp struct {
 	bm      cipher.BlockMode
 	mode    blockMode
 	encrypt bool
-	buf     [aesBlock]byte
+	bs      int
+	name    string
+	buf     [aesBlock]byte // bs <= aesBlock
 	nbuf    int
 }
 
 func newBlockOp(mode blockMode, encrypt bool) func(k *Key, param any) (CipherOp, error) {
 	name := blockModeNames[mode]
 	return func(k *Key, param any) (CipherOp, error) {
-		var iv []byte
-		if mode == modeECB {
-			if err := noParam(param); err != nil {
-				return nil, err
-			}
-		} else {
-			// The parameter is the 16-byte IV (PKCS#11 3.0 section
-			// 2.10.4/2.10.5). cipher.NewCBC* copy it, so caller memory
-			// is not kept.
-			b, ok := param.([]byte)
-			if !ok || len(b) != aesBlock {
-				return nil, fmt.Errorf("mech: %s needs a 16-byte IV: %w", name, ck.CKR_MECHANISM_PARAM_INVALID)
-			}
-			iv = b
+		iv, err := modeIV(mode, param, aesBlock, name)
+		if err != nil {
+			return nil, err
 		}
 		c, err := aesKeyFor(k, name)
 		if err != nil {
 			return nil, err
 		}
-		o := &blockOp{mode: mode, encrypt: encrypt}
-		switch {
-		case mode == modeECB:
-			o.bm = ecbMode{b: c.block, encrypt: encrypt}
-		case encrypt:
-			o.bm = cipher.NewCBCEncrypter(c.block, iv)
-		default:
-			o.bm = cipher.NewCBCDecrypter(c.block, iv)
-		}
-		return o, nil
+		return newModeOp(c.block, mode, encrypt, iv, name), nil
 	}
 }
 
-func (o *blockOp) name() string { return blockModeNames[o.mode] }
+// modeIV reads the parameter of a mode: none for ECB, the bs-byte IV for
+// the CBC modes (PKCS#11 3.0 section 2.10.4/2.10.5). cipher.NewCBC* copy
+// it, so caller memory is not kept.
+func modeIV(mode blockMode, param any, bs int, name string) ([]byte, error) {
+	if mode == modeECB {
+		return nil, noParam(param)
+	}
+	b, ok := param.([]byte)
+	if !ok || len(b) != bs {
+		return nil, fmt.Errorf("mech: %s needs a %d-byte IV: %w", name, bs, ck.CKR_MECHANISM_PARAM_INVALID)
+	}
+	return b, nil
+}
+
+// newModeOp starts a mode over block cipher b.
+func newModeOp(b cipher.Block, mode blockMode, encrypt bool, iv []byte, name string) *blockOp {
+	o := &blockOp{mode: mode, encrypt: encrypt, bs: b.BlockSize(), name: name}
+	switch {
+	case mode == modeECB:
+		o.bm = ecbMode{b: b, encrypt: encrypt}
+	case encrypt:
+		o.bm = cipher.NewCBCEncrypter(b, iv)
+	default:
+		o.bm = cipher.NewCBCDecrypter(b, iv)
+	}
+	return o
+}
 
 // OutLen is exact except for CBC_PAD decryption, where it is n (the
-// padding, 1..16 bytes, is known only after decrypting).
+// padding, 1..bs bytes, is known only after decrypting).
 func (o *blockOp) OutLen(n int) int {
 	if o.mode == modeCBCPad && o.encrypt {
-		return n - n%aesBlock + aesBlock
+		return n - n%o.bs + o.bs
 	}
 	return n
 }
@@ -137,15 +148,15 @@ func (o *blockOp) One(in []byte) ([]byte, error) {
 }
 
 func (o *blockOp) OneInto(dst, in []byte) (int, error) {
-	n := len(in)
+	n, bs := len(in), o.bs
 	switch {
 	case o.mode == modeCBCPad && o.encrypt:
-		// Pad (RFC 5652 section 6.3): 1..16 bytes, each the pad length.
-		whole := n - n%aesBlock
+		// Pad (RFC 5652 section 6.3): 1..bs bytes, each the pad length.
+		whole := n - n%bs
 		var last [aesBlock]byte
 		copy(last[:], in[whole:])
-		pad := byte(aesBlock - n%aesBlock)
-		for i := n % aesBlock; i < aesBlock; i++ {
+		pad := byte(bs - n%bs)
+		for i := n % bs; i < bs; i++ {
 			last[i] = pad
 		}
 		if inexactOverlap(dst[:whole], in[:whole]) {
@@ -153,12 +164,12 @@ func (o *blockOp) OneInto(dst, in []byte) (int, error) {
 			in = dst
 		}
 		o.bm.CryptBlocks(dst[:whole], in[:whole])
-		o.bm.CryptBlocks(dst[whole:whole+aesBlock], last[:])
-		return whole + aesBlock, nil
-	case n%aesBlock != 0:
-		return 0, lenErr(o.encrypt, "%s input of %d bytes, not a multiple of 16", o.name(), n)
+		o.bm.CryptBlocks(dst[whole:whole+bs], last[:bs])
+		return whole + bs, nil
+	case n%bs != 0:
+		return 0, lenErr(o.encrypt, "%s input of %d bytes, not a multiple of %d", o.name, n, bs)
 	case o.mode == modeCBCPad && n == 0:
-		return 0, lenErr(false, "%s ciphertext is empty", o.name())
+		return 0, lenErr(false, "%s ciphertext is empty", o.name)
 	}
 	if inexactOverlap(dst[:n], in) {
 		copy(dst, in)
@@ -168,7 +179,7 @@ func (o *blockOp) OneInto(dst, in []byte) (int, error) {
 	if o.mode != modeCBCPad {
 		return n, nil
 	}
-	m, err := unpad(dst[:n])
+	m, err := unpad(dst[:n], bs, o.name)
 	if err != nil {
 		clear(dst[:n])
 		return 0, err
@@ -177,65 +188,67 @@ func (o *blockOp) OneInto(dst, in []byte) (int, error) {
 }
 
 // unpad checks and strips the PKCS #7 padding of a decrypted CBC_PAD
-// message (at least one block) in time independent of the padding bytes.
-func unpad(b []byte) (int, error) {
-	last := b[len(b)-aesBlock:]
-	p := last[aesBlock-1]
-	good := subtle.ConstantTimeLessOrEq(1, int(p)) & subtle.ConstantTimeLessOrEq(int(p), aesBlock)
-	for i := range aesBlock {
-		// Byte i of the last block is padding if i >= 16-p, that is
-		// 16-i <= p (both sides non-negative, as the function needs).
-		inPad := subtle.ConstantTimeLessOrEq(aesBlock-i, int(p))
+// message (at least one block of bs bytes) in time independent of the
+// padding bytes.
+func unpad(b []byte, bs int, name string) (int, error) {
+	last := b[len(b)-bs:]
+	p := last[bs-1]
+	good := subtle.ConstantTimeLessOrEq(1, int(p)) & subtle.ConstantTimeLessOrEq(int(p), bs)
+	for i := range bs {
+		// Byte i of the last block is padding if i >= bs-p, that is
+		// bs-i <= p (both sides non-negative, as the function needs).
+		inPad := subtle.ConstantTimeLessOrEq(bs-i, int(p))
 		eq := subtle.ConstantTimeByteEq(last[i], p)
 		good &= eq | (inPad ^ 1)
 	}
 	if good != 1 {
-		return 0, fmt.Errorf("mech: CKM_AES_CBC_PAD padding is invalid: %w", ck.CKR_ENCRYPTED_DATA_INVALID)
+		return 0, fmt.Errorf("mech: %s padding is invalid: %w", name, ck.CKR_ENCRYPTED_DATA_INVALID)
 	}
 	return len(b) - int(p), nil
 }
 
 func (o *blockOp) Update(in []byte) ([]byte, error) {
+	bs := o.bs
 	total := o.nbuf + len(in)
-	keep := total % aesBlock
+	keep := total % bs
 	if o.mode == modeCBCPad && !o.encrypt && keep == 0 && total > 0 {
-		keep = aesBlock
+		keep = bs
 	}
 	outLen := total - keep
 	if outLen == 0 {
-		o.nbuf += copy(o.buf[o.nbuf:], in)
+		o.nbuf += copy(o.buf[o.nbuf:bs], in)
 		return nil, nil
 	}
 	out := make([]byte, outLen)
 	// The buffered bytes and the head of in make the first block.
 	head := copy(out, o.buf[:o.nbuf])
-	head += copy(out[head:], in[:min(len(in), aesBlock-head)])
+	head += copy(out[head:], in[:min(len(in), bs-head)])
 	rest := in[head-o.nbuf:]
-	o.bm.CryptBlocks(out[:aesBlock], out[:aesBlock])
-	body := outLen - aesBlock
-	o.bm.CryptBlocks(out[aesBlock:], rest[:body])
-	o.nbuf = copy(o.buf[:], rest[body:])
+	o.bm.CryptBlocks(out[:bs], out[:bs])
+	body := outLen - bs
+	o.bm.CryptBlocks(out[bs:], rest[:body])
+	o.nbuf = copy(o.buf[:bs], rest[body:])
 	return out, nil
 }
 
 func (o *blockOp) Final() ([]byte, error) {
+	bs := o.bs
 	defer func() { clear(o.buf[:]); o.nbuf = 0 }()
 	if o.mode != modeCBCPad {
 		if o.nbuf != 0 {
-			return nil, lenErr(o.encrypt, "%s input not a multiple of 16 bytes", o.name())
+			return nil, lenErr(o.encrypt, "%s input not a multiple of %d bytes", o.name, bs)
 		}
 		return nil, nil
 	}
+	out := make([]byte, bs)
 	if o.encrypt {
-		out := make([]byte, aesBlock)
 		n, err := o.OneInto(out, o.buf[:o.nbuf])
 		return out[:n], err
 	}
-	if o.nbuf != aesBlock {
-		return nil, lenErr(false, "%s ciphertext not a positive multiple of 16 bytes", o.name())
+	if o.nbuf != bs {
+		return nil, lenErr(false, "%s ciphertext not a positive multiple of %d bytes", o.name, bs)
 	}
-	out := make([]byte, aesBlock)
-	n, err := o.OneInto(out, o.buf[:])
+	n, err := o.OneInto(out, o.buf[:bs])
 	if err != nil {
 		return nil, err
 	}

@@ -8,44 +8,53 @@ import (
 	"github.com/kagi-hsm/kagi/token/ck"
 )
 
-// CMAC with AES (NIST SP 800-38B, RFC 4493): CKM_AES_CMAC, a 16-byte MAC,
-// and CKM_AES_CMAC_GENERAL, whose parameter (CK_MAC_GENERAL_PARAMS, a
-// CK_ULONG) is the MAC length 1..16 (PKCS#11 3.0 Current Mechanisms
-// section 2.10.8/2.10.9). A shorter MAC is the leftmost bytes of the full
-// one (SP 800-38B section 6.2 step 7, MSB_Tlen).
+// CMAC (NIST SP 800-38B; RFC 4493 for AES): CKM_AES_CMAC, a 16-byte MAC,
+// CKM_DES3_CMAC, an 8-byte one, and their _GENERAL forms, whose parameter
+// (CK_MAC_GENERAL_PARAMS, a CK_ULONG) is the MAC length 1..block size
+// (PKCS#11 3.0 Current Mechanisms section 2.10.8/2.10.9 and the DES3 CMAC
+// section). A shorter MAC is the leftmost bytes of the full one (SP 800-38B
+// section 6.2 step 7, MSB_Tlen).
 
-// cmacRb is R_128 of SP 800-38B section 5.3.
-const cmacRb = 0x87
+// cmacRb is R_b of SP 800-38B section 5.3 for the block sizes kagi has:
+// R_128 for AES, R_64 for TDEA.
+var cmacRb = map[int]byte{16: 0x87, 8: 0x1b}
 
-// cmacMech is CKM_AES_CMAC (general false) or CKM_AES_CMAC_GENERAL.
+// cmacMech is a CMAC mechanism: CKM_AES_CMAC(_GENERAL) or
+// CKM_DES3_CMAC(_GENERAL). key gives the block cipher of a key (checking
+// its type); general mechanisms take the MAC length as their parameter.
 type cmacMech struct {
+	name    string
 	general bool
+	key     func(k *Key, name string) (cipher.Block, error)
 }
 
-func (m cmacMech) name() string {
-	if m.general {
-		return "CKM_AES_CMAC_GENERAL"
+// aesBlockFor is cmacMech.key for AES.
+func aesBlockFor(k *Key, name string) (cipher.Block, error) {
+	c, err := aesKeyFor(k, name)
+	if err != nil {
+		return nil, err
 	}
-	return "CKM_AES_CMAC"
+	return c.block, nil
 }
 
 func (m cmacMech) init(k *Key, param any) (*cmacOp, error) {
-	macLen := aesBlock
+	b, err := m.key(k, m.name)
+	if err != nil {
+		return nil, err
+	}
+	bs := b.BlockSize()
+	macLen := bs
 	if m.general {
-		b, _ := param.([]byte)
-		v, ok := ck.BytesULong(b)
-		if !ok || v < 1 || v > aesBlock {
-			return nil, fmt.Errorf("mech: %s needs a MAC length of 1..16 bytes: %w", m.name(), ck.CKR_MECHANISM_PARAM_INVALID)
+		p, _ := param.([]byte)
+		v, ok := ck.BytesULong(p)
+		if !ok || v < 1 || v > ck.ULong(bs) {
+			return nil, fmt.Errorf("mech: %s needs a MAC length of 1..%d bytes: %w", m.name, bs, ck.CKR_MECHANISM_PARAM_INVALID)
 		}
 		macLen = int(v)
 	} else if err := noParam(param); err != nil {
 		return nil, err
 	}
-	c, err := aesKeyFor(k, m.name())
-	if err != nil {
-		return nil, err
-	}
-	o := &cmacOp{b: c.block, macLen: macLen}
+	o := &cmacOp{b: b, bs: bs, macLen: macLen}
 	o.subkeys()
 	return o, nil
 }
@@ -60,52 +69,54 @@ func (m cmacMech) verify(k *Key, param any) (VerifyOp, error) {
 	return cmacVerify{o}, nil
 }
 
-// cmacOp is one CMAC computation. x is the chaining value C_i of SP 800-38B
-// section 6.2 step 6; the last block of the message, complete or not, waits
-// in buf until the MAC is asked for, because it is the one step 4 treats
-// differently.
+// cmacOp is one CMAC computation over a block of bs bytes. x is the
+// chaining value C_i of SP 800-38B section 6.2 step 6; the last block of the
+// message, complete or not, waits in buf until the MAC is asked for,
+// because it is the one step 4 treats differently.
 type cmacOp struct {
-	b      cipher.Block
-	k1, k2 [aesBlock]byte
-	x      [aesBlock]byte
-	buf    [aesBlock]byte
-	nbuf   int
-	macLen int
+	b         cipher.Block
+	bs        int
+	k1, k2, x [aesBlock]byte // the first bs bytes are used
+	buf       [aesBlock]byte
+	nbuf      int
+	macLen    int
 }
 
-// subkeys is SP 800-38B section 6.1: L = CIPH_K(0^128), K1 = dbl(L),
-// K2 = dbl(K1), where dbl shifts left by one bit and XORs R_128 into the
+// subkeys is SP 800-38B section 6.1: L = CIPH_K(0^b), K1 = dbl(L),
+// K2 = dbl(K1), where dbl shifts left by one bit and XORs R_b into the
 // last byte if the bit shifted out was 1.
 func (o *cmacOp) subkeys() {
 	var l [aesBlock]byte
-	o.b.Encrypt(l[:], l[:])
-	dbl(&o.k1, &l)
-	dbl(&o.k2, &o.k1)
+	o.b.Encrypt(l[:o.bs], l[:o.bs])
+	dbl(o.k1[:o.bs], l[:o.bs])
+	dbl(o.k2[:o.bs], o.k1[:o.bs])
 	clear(l[:])
 }
 
-func dbl(dst, src *[aesBlock]byte) {
+func dbl(dst, src []byte) {
+	n := len(src)
 	carry := src[0] >> 7
-	for i := range aesBlock - 1 {
+	for i := range n - 1 {
 		dst[i] = src[i]<<1 | src[i+1]>>7
 	}
-	// Constant time: the mask is 0x87 or 0 depending on the top bit.
-	dst[aesBlock-1] = src[aesBlock-1]<<1 ^ (cmacRb & -carry)
+	// Constant time: the mask is R_b or 0 depending on the top bit.
+	dst[n-1] = src[n-1]<<1 ^ (cmacRb[n] & -carry)
 }
 
 func (o *cmacOp) SigLen() int { return o.macLen }
 
 // block folds one full block into the chaining value (step 6).
 func (o *cmacOp) block(p []byte) {
-	subtle.XORBytes(o.x[:], o.x[:], p[:aesBlock])
-	o.b.Encrypt(o.x[:], o.x[:])
+	x := o.x[:o.bs]
+	subtle.XORBytes(x, x, p[:o.bs])
+	o.b.Encrypt(x, x)
 }
 
 func (o *cmacOp) Update(p []byte) error {
 	// Fill buf; flush it only when more input follows, so the last block
 	// stays behind.
 	if o.nbuf > 0 {
-		n := copy(o.buf[o.nbuf:], p)
+		n := copy(o.buf[o.nbuf:o.bs], p)
 		o.nbuf += n
 		p = p[n:]
 		if len(p) == 0 {
@@ -114,11 +125,11 @@ func (o *cmacOp) Update(p []byte) error {
 		o.block(o.buf[:])
 		o.nbuf = 0
 	}
-	for len(p) > aesBlock {
+	for len(p) > o.bs {
 		o.block(p)
-		p = p[aesBlock:]
+		p = p[o.bs:]
 	}
-	o.nbuf = copy(o.buf[:], p)
+	o.nbuf = copy(o.buf[:o.bs], p)
 	return nil
 }
 
@@ -127,12 +138,12 @@ func (o *cmacOp) Update(p []byte) error {
 // with K2. It resets nothing; the operation ends here.
 func (o *cmacOp) mac() []byte {
 	var last [aesBlock]byte
-	if o.nbuf == aesBlock {
-		subtle.XORBytes(last[:], o.buf[:], o.k1[:])
+	if o.nbuf == o.bs {
+		subtle.XORBytes(last[:o.bs], o.buf[:o.bs], o.k1[:o.bs])
 	} else {
 		copy(last[:], o.buf[:o.nbuf])
 		last[o.nbuf] = 0x80
-		subtle.XORBytes(last[:], last[:], o.k2[:])
+		subtle.XORBytes(last[:o.bs], last[:o.bs], o.k2[:o.bs])
 	}
 	o.block(last[:])
 	t := make([]byte, o.macLen)

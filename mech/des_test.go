@@ -428,7 +428,7 @@ func conformDES3CMAC(t *testing.T, s *Spec) {
 }
 
 // refCMAC64 is SP 800-38B section 6.2 written out plainly over crypto/des,
-// as a reference independent of cmac64Op's buffering.
+// as a reference independent of cmacOp's buffering.
 func refCMAC64(key, m []byte) []byte {
 	b := desRefBlock(key)
 	dbl := func(x []byte) []byte {

@@ -34,7 +34,7 @@ func aesCipherSpec(t ck.MechanismType, name string, singlePart bool, enc, dec fu
 }
 
 func cmacSpec(t ck.MechanismType, name string, general bool) *Spec {
-	m := cmacMech{general: general}
+	m := cmacMech{name: name, general: general, key: aesBlockFor}
 	return &Spec{
 		Type: t, Name: name,
 		Info:     ck.MechanismInfo{MinKeySize: aesMinKey, MaxKeySize: aesMaxKey, Flags: signVerify},

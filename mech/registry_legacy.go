@@ -40,7 +40,7 @@ func desKeyGenSpec(t ck.MechanismType, kt ck.KeyType) *Spec {
 }
 
 func des3CMACSpec(t ck.MechanismType, general bool) *Spec {
-	m := des3CMACMech{general: general}
+	m := cmacMech{name: t.String(), general: general, key: des3BlockFor}
 	return &Spec{
 		Type: t, Name: t.String(),
 		Info:     ck.MechanismInfo{Flags: signVerify},
