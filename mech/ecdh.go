@@ -118,7 +118,7 @@ func sharedSecret(base *Key, peer []byte) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		return ecdhNIST(priv, c, peer)
+		return ecdhNIST(base, priv, c, peer)
 	case ck.CKK_EC_MONTGOMERY:
 		priv, ok := base.Private.(*ecdh.PrivateKey)
 		if !ok || priv == nil || priv.Curve() != ecdh.X25519() {
@@ -154,7 +154,7 @@ var ecdhCurves = map[elliptic.Curve]ecdh.Curve{
 // point goes to crypto/ecdh as it is (NewPublicKey checks that it is on the
 // curve); other forms, and P-224, go through parseECPoint, and P-224's
 // product through crypto/elliptic's constant-time implementation.
-func ecdhNIST(priv *ecdsa.PrivateKey, c *curveInfo, peer []byte) ([]byte, error) {
+func ecdhNIST(base *Key, priv *ecdsa.PrivateKey, c *curveInfo, peer []byte) ([]byte, error) {
 	notOnCurve := errParam("the public data is not a point on " + c.name)
 	ec, ok := ecdhCurves[c.curve]
 	if !ok {
@@ -191,9 +191,9 @@ func ecdhNIST(priv *ecdsa.PrivateKey, c *curveInfo, peer []byte) ([]byte, error)
 	if err != nil {
 		return nil, notOnCurve
 	}
-	dk, err := priv.ECDH()
+	dk, err := base.ecdhPrivate(priv)
 	if err != nil {
-		return nil, fmt.Errorf("mech: EC private key: %w", ck.CKR_GENERAL_ERROR)
+		return nil, err
 	}
 	z, err := dk.ECDH(pk)
 	if err != nil {
@@ -221,4 +221,23 @@ func x963KDF(alg *hashAlg, z, sharedInfo []byte, n int) []byte {
 	}
 	clear(out[n:cap(out)])
 	return out[:n:n]
+}
+
+// ecdhPrivate returns the cached crypto/ecdh form of an EC private key.
+func (k *Key) ecdhPrivate(priv *ecdsa.PrivateKey) (*ecdh.PrivateKey, error) {
+	if dk := k.cache.ecdh.Load(); dk != nil {
+		return dk, nil
+	}
+	dk, err := priv.ECDH()
+	if err != nil {
+		return nil, fmt.Errorf("mech: EC private key: %w", ck.CKR_GENERAL_ERROR)
+	}
+	// Under the cache lock, and only while the key is not zeroed, so Zero
+	// cannot be undone by a conversion that raced with it.
+	k.cache.mu.Lock()
+	if k.Private != nil {
+		k.cache.ecdh.Store(dk)
+	}
+	k.cache.mu.Unlock()
+	return dk, nil
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/dsa" //nolint:staticcheck // legacy DSA keys (dsa.go), zeroed in Zero.
+	"crypto/ecdh"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
@@ -29,6 +30,9 @@ type keyCache struct {
 	aes     atomic.Pointer[aesCache]
 	hmac    [numHashes]atomic.Pointer[hmacPads]
 	rsaOnce sync.Once
+	// ecdh is an EC private key in crypto/ecdh form, converted once: the
+	// conversion costs about a third of an ECDH.
+	ecdh atomic.Pointer[ecdh.PrivateKey]
 }
 
 // aesCache is an expanded AES key.
@@ -97,6 +101,7 @@ func (k *Key) Zero() {
 	}
 	k.Private = nil
 	k.cache.aes.Store(nil)
+	k.cache.ecdh.Store(nil)
 	for i := range k.cache.hmac {
 		if p := k.cache.hmac[i].Swap(nil); p != nil {
 			clear(p.inner)
