@@ -25,6 +25,7 @@ var aesConformance = map[ck.MechanismType]func(t *testing.T, s *Spec){
 	ck.CKM_AES_CMAC_GENERAL: conformCMAC,
 	ck.CKM_AES_KEY_WRAP:     conformWrap,
 	ck.CKM_AES_KEY_WRAP_KWP: conformWrap,
+	ck.CKM_AES_KEY_WRAP_PAD: conformWrap,
 }
 
 // TestAESModeRows takes every AES row through checkInfo and its

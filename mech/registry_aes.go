@@ -65,4 +65,7 @@ var aesModeRows = []*Spec{
 	cmacSpec(ck.CKM_AES_CMAC_GENERAL, "CKM_AES_CMAC_GENERAL", true),
 	wrapping(aesCipherSpec(ck.CKM_AES_KEY_WRAP, "CKM_AES_KEY_WRAP", true, newWrap(false, true), newWrap(false, false))),
 	wrapping(aesCipherSpec(ck.CKM_AES_KEY_WRAP_KWP, "CKM_AES_KEY_WRAP_KWP", true, newWrap(true, true), newWrap(true, false))),
+	// CKM_AES_KEY_WRAP_PAD is the vendor-era name SoftHSMv2 gives RFC 5649
+	// (0x210A, from the 2.40 draft); kagi answers to it as to KWP.
+	wrapping(aesCipherSpec(ck.CKM_AES_KEY_WRAP_PAD, "CKM_AES_KEY_WRAP_PAD", true, newWrap(true, true), newWrap(true, false))),
 }

@@ -19,6 +19,8 @@ var asymRegistry = []*Spec{
 	hmacSpec(ck.CKM_SHA3_512_HMAC, "CKM_SHA3_512_HMAC", hashSHA3_512, ck.CKK_SHA3_512_HMAC),
 	hmacSpec(ck.CKM_MD5_HMAC, "CKM_MD5_HMAC", hashMD5, ck.CKK_MD5_HMAC),
 
+	// Legacy, for SoftHSMv2 parity: MD5 with RSA PKCS#1 v1.5.
+	rsaPKCSSpec(ck.CKM_MD5_RSA_PKCS, "CKM_MD5_RSA_PKCS", hashMD5),
 	rsaPKCSSpec(ck.CKM_SHA3_224_RSA_PKCS, "CKM_SHA3_224_RSA_PKCS", hashSHA3_224),
 	rsaPKCSSpec(ck.CKM_SHA3_256_RSA_PKCS, "CKM_SHA3_256_RSA_PKCS", hashSHA3_256),
 	rsaPKCSSpec(ck.CKM_SHA3_384_RSA_PKCS, "CKM_SHA3_384_RSA_PKCS", hashSHA3_384),

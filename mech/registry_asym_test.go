@@ -27,6 +27,7 @@ func init() {
 		ck.CKM_SHA3_224_HMAC: crypto.SHA3_224, ck.CKM_SHA3_256_HMAC: crypto.SHA3_256,
 		ck.CKM_SHA3_384_HMAC: crypto.SHA3_384, ck.CKM_SHA3_512_HMAC: crypto.SHA3_512,
 		ck.CKM_MD5_HMAC:          crypto.MD5,
+		ck.CKM_MD5_RSA_PKCS:      crypto.MD5,
 		ck.CKM_SHA3_224_RSA_PKCS: crypto.SHA3_224, ck.CKM_SHA3_256_RSA_PKCS: crypto.SHA3_256,
 		ck.CKM_SHA3_384_RSA_PKCS: crypto.SHA3_384, ck.CKM_SHA3_512_RSA_PKCS: crypto.SHA3_512,
 	} {

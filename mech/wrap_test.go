@@ -71,7 +71,7 @@ func checkWrapVector(t *testing.T, name string, typ ck.MechanismType, kek, p, c 
 // trips over lengths, the optional IV parameter, integrity failures,
 // length errors, single-part only.
 func conformWrap(t *testing.T, s *Spec) {
-	kwp := s.Type == ck.CKM_AES_KEY_WRAP_KWP
+	kwp := s.Type == ck.CKM_AES_KEY_WRAP_KWP || s.Type == ck.CKM_AES_KEY_WRAP_PAD
 	aesKeys, others := aesFixtures()
 	ivLen, lens, badLens := 8, []int{16, 24, 32, 40, 64, 4096}, []int{0, 1, 8, 15, 17, 33}
 	if kwp {
