@@ -129,6 +129,8 @@ func kagiGo_GetAttributeValue(hSession C.CK_SESSION_HANDLE, hObject C.CK_OBJECT_
 		case v.Err != ck.CKR_OK: // case 2: token reports only TYPE_INVALID here
 			a.ulValueLen = unavailable
 			invalid = true
+		case ck.IsArrayAttribute(ck.AttributeType(a._type)):
+			tooSmall = fillArray(a, v.Value) || tooSmall
 		case a.pValue == nil: // case 3
 			a.ulValueLen = n
 		case a.ulValueLen >= n: // case 4

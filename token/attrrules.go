@@ -28,7 +28,8 @@ const (
 	kindBytes valueKind = iota
 	kindBool
 	kindULong
-	kindDate // CK_DATE: 8 ASCII digits, or empty
+	kindDate     // CK_DATE: 8 ASCII digits, or empty
+	kindTemplate // a nested template in ck.EncodeTemplate form
 )
 
 type attrRule struct {
@@ -108,6 +109,7 @@ var keyRules = merge(storageRules, ruleSet{
 	ck.CKA_DERIVE:            {kindBool, modifiable, bFalse},
 	ck.CKA_LOCAL:             {kindBool, owned, bFalse},
 	ck.CKA_KEY_GEN_MECHANISM: {kindULong, owned, ulong(ck.CK_UNAVAILABLE_INFORMATION)},
+	ck.CKA_DERIVE_TEMPLATE:   {kindTemplate, 0, empty},
 })
 
 // Section 4.8: public keys.
@@ -119,6 +121,7 @@ var publicKeyRules = merge(keyRules, ruleSet{
 	ck.CKA_WRAP:            {kindBool, modifiable, bTrue},
 	ck.CKA_TRUSTED:         {kindBool, soOnlyTrue, bFalse},
 	ck.CKA_PUBLIC_KEY_INFO: {kindBytes, 0, empty},
+	ck.CKA_WRAP_TEMPLATE:   {kindTemplate, 0, empty},
 })
 
 // Section 4.9: private keys.
@@ -135,6 +138,7 @@ var privateKeyRules = merge(keyRules, ruleSet{
 	ck.CKA_WRAP_WITH_TRUSTED:   {kindBool, modifiable | stickyTrue, bFalse},
 	ck.CKA_ALWAYS_AUTHENTICATE: {kindBool, 0, bFalse},
 	ck.CKA_PUBLIC_KEY_INFO:     {kindBytes, 0, empty},
+	ck.CKA_UNWRAP_TEMPLATE:     {kindTemplate, 0, empty},
 })
 
 // Section 4.10: secret keys.
@@ -152,6 +156,8 @@ var secretKeyRules = merge(keyRules, ruleSet{
 	ck.CKA_CHECK_VALUE:       {kindBytes, 0, nil},
 	ck.CKA_WRAP_WITH_TRUSTED: {kindBool, modifiable | stickyTrue, bFalse},
 	ck.CKA_TRUSTED:           {kindBool, soOnlyTrue, bFalse},
+	ck.CKA_WRAP_TEMPLATE:     {kindTemplate, 0, empty},
+	ck.CKA_UNWRAP_TEMPLATE:   {kindTemplate, 0, empty},
 })
 
 // Key-type specific attributes (sections 2.1 RSA, 2.3 EC, 2.3.5 Edwards,

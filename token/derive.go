@@ -96,7 +96,9 @@ func (l *Library) deriveSetup(sh ck.SessionHandle, m ck.Mechanism, baseKey ck.Ob
 	if !ok {
 		class = ck.CKO_SECRET_KEY
 	}
-	full := withDefault(tmpl, ck.CKA_CLASS, ck.ULong(class))
+	// The base key's CKA_DERIVE_TEMPLATE joins the caller's template.
+	full := append(slices.Clip(tmpl), nested(base.attrs, ck.CKA_DERIVE_TEMPLATE)...)
+	full = withDefault(full, ck.CKA_CLASS, ck.ULong(class))
 	if class == ck.CKO_SECRET_KEY {
 		full = withDefault(full, ck.CKA_KEY_TYPE, ck.ULong(ck.CKK_GENERIC_SECRET))
 	}

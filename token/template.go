@@ -187,6 +187,10 @@ func checkKind(k valueKind, v []byte) error {
 		if _, ok := ck.BytesULong(v); !ok {
 			return ck.CKR_ATTRIBUTE_VALUE_INVALID
 		}
+	case kindTemplate:
+		if _, ok := ck.DecodeTemplate(v); !ok {
+			return ck.CKR_ATTRIBUTE_VALUE_INVALID
+		}
 	case kindDate:
 		if len(v) != 0 && len(v) != 8 {
 			return ck.CKR_ATTRIBUTE_VALUE_INVALID

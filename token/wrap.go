@@ -80,6 +80,9 @@ func (l *Library) WrapKey(sh ck.SessionHandle, m ck.Mechanism, wrappingKey, key 
 		return 0, ck.CKR_KEY_UNEXTRACTABLE
 	case target.attrs.bool(ck.CKA_WRAP_WITH_TRUSTED) && !wrapper.attrs.bool(ck.CKA_TRUSTED):
 		return 0, ck.CKR_KEY_NOT_WRAPPABLE
+	case !matches(target.attrs, nested(wrapper.attrs, ck.CKA_WRAP_TEMPLATE)):
+		// The wrapping key wraps only keys that match its CKA_WRAP_TEMPLATE.
+		return 0, ck.CKR_KEY_NOT_WRAPPABLE
 	}
 	wk, err := wrapper.mechKey()
 	if err != nil {
@@ -169,6 +172,9 @@ func (l *Library) unwrapSetup(sh ck.SessionHandle, m ck.Mechanism, unwrappingKey
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
+	// The unwrapping key's CKA_UNWRAP_TEMPLATE joins the caller's; a
+	// conflicting value is CKR_TEMPLATE_INCONSISTENT.
+	tmpl = append(slices.Clip(tmpl), nested(unwrapper.attrs, ck.CKA_UNWRAP_TEMPLATE)...)
 	na, err := checkTemplate(s.tok, tmpl, opSupplied, 0, 0, false)
 	if err != nil {
 		return nil, nil, nil, nil, err
@@ -180,4 +186,10 @@ func (l *Library) unwrapSetup(sh ck.SessionHandle, m ck.Mechanism, unwrappingKey
 		return nil, nil, nil, nil, err
 	}
 	return s, spec, unwrapper, na, nil
+}
+
+// nested returns the template an array attribute of an object holds.
+func nested(m attrMap, t ck.AttributeType) []ck.Attribute {
+	tmpl, _ := ck.DecodeTemplate(m[t])
+	return tmpl
 }

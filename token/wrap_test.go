@@ -205,3 +205,54 @@ func TestDeriveECDHAndConcatenate(t *testing.T) {
 	_, err = l.DeriveKey(sh, ck.Mechanism{Type: ck.CKM_CONCATENATE_BASE_AND_DATA, Param: ck.KeyDerivationStringData{Data: []byte("x")}}, noDerive, nil)
 	wantRV(t, err, ck.CKR_KEY_FUNCTION_NOT_PERMITTED)
 }
+
+func TestWrapAndUnwrapTemplates(t *testing.T) {
+	l, _, sh, _ := ready(t)
+	enc := func(as ...ck.Attribute) []byte { return ck.EncodeTemplate(as) }
+	kek, err := l.CreateObject(sh, []ck.Attribute{
+		attr(ck.CKA_CLASS, ck.CKO_SECRET_KEY), attr(ck.CKA_KEY_TYPE, ck.CKK_AES), attr(ck.CKA_VALUE, bytes.Repeat([]byte{9}, 32)),
+		attr(ck.CKA_WRAP_TEMPLATE, enc(attr(ck.CKA_KEY_TYPE, ck.CKK_AES))),
+		attr(ck.CKA_UNWRAP_TEMPLATE, enc(attr(ck.CKA_SENSITIVE, true))),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals, _ := l.GetAttributeValue(sh, kek, []ck.AttributeType{ck.CKA_WRAP_TEMPLATE, ck.CKA_DERIVE_TEMPLATE})
+	if got, ok := ck.DecodeTemplate(vals[0].Value); !ok || len(got) != 1 || got[0].Type != ck.CKA_KEY_TYPE {
+		t.Fatalf("CKA_WRAP_TEMPLATE read back as %v", got)
+	}
+	if vals[1].Err != 0 || len(vals[1].Value) != 0 {
+		t.Fatalf("CKA_DERIVE_TEMPLATE default: %v %x", vals[1].Err, vals[1].Value)
+	}
+	aesKey, _ := l.CreateObject(sh, []ck.Attribute{
+		attr(ck.CKA_CLASS, ck.CKO_SECRET_KEY), attr(ck.CKA_KEY_TYPE, ck.CKK_AES), attr(ck.CKA_VALUE, bytes.Repeat([]byte{1}, 16)),
+		attr(ck.CKA_EXTRACTABLE, true),
+	})
+	generic, _ := l.CreateObject(sh, []ck.Attribute{
+		attr(ck.CKA_CLASS, ck.CKO_SECRET_KEY), attr(ck.CKA_KEY_TYPE, ck.CKK_GENERIC_SECRET), attr(ck.CKA_VALUE, bytes.Repeat([]byte{2}, 16)),
+		attr(ck.CKA_EXTRACTABLE, true),
+	})
+	m := ck.Mechanism{Type: ck.CKM_AES_KEY_WRAP}
+	wrapped := make([]byte, 24)
+	if _, err := l.WrapKey(sh, m, kek, aesKey, wrapped); err != nil {
+		t.Fatal(err)
+	}
+	_, err = l.WrapKey(sh, m, kek, generic, make([]byte, 24))
+	wantRV(t, err, ck.CKR_KEY_NOT_WRAPPABLE)
+
+	h, err := l.UnwrapKey(sh, m, kek, wrapped, []ck.Attribute{attr(ck.CKA_CLASS, ck.CKO_SECRET_KEY), attr(ck.CKA_KEY_TYPE, ck.CKK_AES)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := l.GetAttributeValue(sh, h, []ck.AttributeType{ck.CKA_SENSITIVE})
+	if s, _ := ck.BytesBool(v[0].Value); !s {
+		t.Fatal("CKA_UNWRAP_TEMPLATE's CKA_SENSITIVE was not applied")
+	}
+	_, err = l.UnwrapKey(sh, m, kek, wrapped, []ck.Attribute{attr(ck.CKA_CLASS, ck.CKO_SECRET_KEY), attr(ck.CKA_KEY_TYPE, ck.CKK_AES), attr(ck.CKA_SENSITIVE, false)})
+	wantRV(t, err, ck.CKR_TEMPLATE_INCONSISTENT)
+	_, err = l.CreateObject(sh, []ck.Attribute{
+		attr(ck.CKA_CLASS, ck.CKO_SECRET_KEY), attr(ck.CKA_KEY_TYPE, ck.CKK_AES), attr(ck.CKA_VALUE, bytes.Repeat([]byte{1}, 16)),
+		attr(ck.CKA_WRAP_TEMPLATE, []byte{1, 2, 3}),
+	})
+	wantRV(t, err, ck.CKR_ATTRIBUTE_VALUE_INVALID)
+}
