@@ -1326,6 +1326,67 @@ static void check_read_only(void)
 
 /* ---- more bad input: nested NULLs, overlapping buffers, odd lengths ---- */
 
+/* Nested templates (CKF_ARRAY_ATTRIBUTE, section 5.7): a key made with a
+ * CKA_WRAP_TEMPLATE gives it back in three calls (array length, element
+ * types and lengths, values), and a wrap under it follows the template. */
+static void check_array_attributes(void)
+{
+	CK_OBJECT_CLASS sk = CKO_SECRET_KEY;
+	CK_KEY_TYPE aes = CKK_AES, generic = CKK_GENERIC_SECRET;
+	CK_BYTE kek_value[32], key_value[16];
+	CK_ATTRIBUTE inner[] = {{CKA_KEY_TYPE, &aes, sizeof aes}, {CKA_EXTRACTABLE, &yes, 1}};
+	CK_ATTRIBUTE kek_tmpl[] = {{CKA_CLASS, &sk, sizeof sk}, {CKA_KEY_TYPE, &aes, sizeof aes},
+				   {CKA_VALUE, kek_value, sizeof kek_value}, {CKA_WRAP, &yes, 1},
+				   {CKA_WRAP_TEMPLATE, inner, sizeof inner}};
+	CK_ATTRIBUTE key_tmpl[] = {{CKA_CLASS, &sk, sizeof sk}, {CKA_KEY_TYPE, &generic, sizeof generic},
+				   {CKA_VALUE, key_value, sizeof key_value}, {CKA_EXTRACTABLE, &yes, 1}};
+	CK_ATTRIBUTE out[2];
+	CK_ATTRIBUTE get = {CKA_WRAP_TEMPLATE, NULL, 0};
+	CK_KEY_TYPE kt = 0;
+	CK_BBOOL ext = 0;
+	CK_OBJECT_HANDLE kek, key;
+	CK_MECHANISM kw = {CKM_AES_KEY_WRAP, NULL, 0};
+	CK_BYTE wrapped[64];
+	CK_ULONG wlen = sizeof wrapped;
+
+	memset(kek_value, 0x4b, sizeof kek_value);
+	memset(key_value, 0x11, sizeof key_value);
+	if (!chk(f3->C_CreateObject(rw, kek_tmpl, 5, &kek), CKR_OK, "array: C_CreateObject with CKA_WRAP_TEMPLATE"))
+		return;
+	chk(f3->C_GetAttributeValue(rw, kek, &get, 1), CKR_OK, "array: length query");
+	chkn(get.ulValueLen, sizeof out, "array: the length is two CK_ATTRIBUTEs");
+	memset(out, 0, sizeof out);
+	get.pValue = out;
+	chk(f3->C_GetAttributeValue(rw, kek, &get, 1), CKR_OK, "array: element types and lengths");
+	chkn(out[0].type, CKA_KEY_TYPE, "array: first element type");
+	chkn(out[0].ulValueLen, sizeof(CK_KEY_TYPE), "array: first element length");
+	chkn(out[1].type, CKA_EXTRACTABLE, "array: second element type");
+	out[0].pValue = &kt;
+	out[1].pValue = &ext;
+	out[1].ulValueLen = 0;
+	chk(f3->C_GetAttributeValue(rw, kek, &get, 1), CKR_BUFFER_TOO_SMALL, "array: an element buffer too small");
+	chkn(out[1].ulValueLen, CK_UNAVAILABLE_INFORMATION, "array: the short element is unavailable");
+	out[1].ulValueLen = 1;
+	chk(f3->C_GetAttributeValue(rw, kek, &get, 1), CKR_OK, "array: element values");
+	chkn(kt, CKK_AES, "array: CKA_KEY_TYPE value");
+	chkn(ext, CK_TRUE, "array: CKA_EXTRACTABLE value");
+	get.ulValueLen = sizeof(CK_ATTRIBUTE); /* room for one of two */
+	chk(f3->C_GetAttributeValue(rw, kek, &get, 1), CKR_BUFFER_TOO_SMALL, "array: array too short");
+	chkn(get.ulValueLen, CK_UNAVAILABLE_INFORMATION, "array: short array is unavailable");
+
+	chk(f3->C_CreateObject(rw, key_tmpl, 4, &key), CKR_OK, "array: generic secret key");
+	chk(f3->C_WrapKey(rw, &kw, kek, key, wrapped, &wlen), CKR_KEY_NOT_WRAPPABLE,
+	    "array: C_WrapKey of a key outside CKA_WRAP_TEMPLATE");
+	{
+		CK_ATTRIBUTE bad = {CKA_WRAP_TEMPLATE, inner, sizeof inner - 1};
+		CK_ATTRIBUTE t[] = {kek_tmpl[0], kek_tmpl[1], kek_tmpl[2], bad};
+		CK_OBJECT_HANDLE h;
+
+		chk(f3->C_CreateObject(rw, t, 4, &h), CKR_ATTRIBUTE_VALUE_INVALID,
+		    "array: a template length that is not a whole number of CK_ATTRIBUTEs");
+	}
+}
+
 static void check_misc(void)
 {
 	CK_SESSION_HANDLE h;
@@ -1435,6 +1496,7 @@ static int mode_all(void)
 	check_bad_object();
 	check_lists_lengths();
 	check_attribute_lengths();
+	check_array_attributes();
 	check_output_lengths();
 	check_read_only();
 	check_misc();
