@@ -40,6 +40,10 @@ var selfTests = []struct {
 	{"SHA3-256", selfTestSHA3},
 	{"RSA-OAEP/PSS", selfTestRSAOAEPPSS},
 	{"Ed25519", selfTestEd25519},
+	{"AES-CBC/CMAC/KW", selfTestAESModes},
+	{"DES-CBC", selfTestDES},
+	{"HKDF-SHA-256", selfTestHKDF},
+	{"X25519", selfTestX25519},
 }
 
 var errKAT = fmt.Errorf("known answer mismatch")
