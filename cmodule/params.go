@@ -34,6 +34,7 @@ var mechParams = map[ck.MechanismType]paramDecoder{
 	ck.CKM_SHA3_384_RSA_PKCS_PSS: pssParams,
 	ck.CKM_SHA3_512_RSA_PKCS_PSS: pssParams,
 	ck.CKM_RSA_PKCS_OAEP:         oaepParams,
+	ck.CKM_RSA_AES_KEY_WRAP:      rsaAESWrapParams,
 
 	ck.CKM_ECDH1_DERIVE:          ecdh1Params,
 	ck.CKM_ECDH1_COFACTOR_DERIVE: ecdh1Params,
@@ -191,6 +192,20 @@ func oaepParams(p unsafe.Pointer, n C.CK_ULONG) (any, C.CK_RV) {
 		return nil, rvParamInvalid
 	}
 	return g, rvOK
+}
+
+// rsaAESWrapParams reads CK_RSA_AES_KEY_WRAP_PARAMS; pOAEPParams is
+// required and read as CKM_RSA_PKCS_OAEP's parameter.
+func rsaAESWrapParams(p unsafe.Pointer, n C.CK_ULONG) (any, C.CK_RV) {
+	c, ok := paramStruct[C.CK_RSA_AES_KEY_WRAP_PARAMS](p, n)
+	if !ok || c.pOAEPParams == nil {
+		return nil, rvParamInvalid
+	}
+	oaep, r := oaepParams(unsafe.Pointer(c.pOAEPParams), C.CK_ULONG(unsafe.Sizeof(C.CK_RSA_PKCS_OAEP_PARAMS{})))
+	if r != rvOK {
+		return nil, r
+	}
+	return ck.RSAAESKeyWrapParams{AESKeyBits: ck.ULong(c.ulAESKeyBits), OAEP: oaep.(ck.RSAPKCSOAEPParams)}, rvOK
 }
 
 func ecdh1Params(p unsafe.Pointer, n C.CK_ULONG) (any, C.CK_RV) {

@@ -25,6 +25,14 @@ var asymRegistry = []*Spec{
 	rsaPKCSSpec(ck.CKM_SHA3_256_RSA_PKCS, "CKM_SHA3_256_RSA_PKCS", hashSHA3_256),
 	rsaPKCSSpec(ck.CKM_SHA3_384_RSA_PKCS, "CKM_SHA3_384_RSA_PKCS", hashSHA3_384),
 	rsaPKCSSpec(ck.CKM_SHA3_512_RSA_PKCS, "CKM_SHA3_512_RSA_PKCS", hashSHA3_512),
+	// RSA-OAEP + AES-KWP (rsa_aes_wrap.go); its conformance is conformRSAAESWrap.
+	wrapping(&Spec{
+		Type: ck.CKM_RSA_AES_KEY_WRAP, Name: "CKM_RSA_AES_KEY_WRAP",
+		Info:       ck.MechanismInfo{MinKeySize: rsaMinBits, MaxKeySize: rsaMaxBits, Flags: ck.CKF_ENCRYPT | ck.CKF_DECRYPT},
+		KeyTypes:   []ck.KeyType{ck.CKK_RSA},
+		SinglePart: true,
+		Encrypt:    rsaAESWrapEncrypt, Decrypt: rsaAESWrapDecrypt,
+	}),
 }
 
 // asymPendingRegistry holds finished rows whose conformance needs the

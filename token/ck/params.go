@@ -78,3 +78,11 @@ type HKDFParams struct {
 	SaltKey  ObjectHandle
 	Info     []byte
 }
+
+// RSAAESKeyWrapParams is CK_RSA_AES_KEY_WRAP_PARAMS (CKM_RSA_AES_KEY_WRAP):
+// the temporary AES key's length in bits and the OAEP parameters, which the
+// C structure gives by pointer (pOAEPParams, required).
+type RSAAESKeyWrapParams struct {
+	AESKeyBits ULong
+	OAEP       RSAPKCSOAEPParams
+}
