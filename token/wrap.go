@@ -12,12 +12,20 @@ import (
 // token only encrypted under another key, and only if it is extractable;
 // CKA_WRAP_WITH_TRUSTED keys leave only under CKA_TRUSTED wrapping keys.
 
-// wrapRV renames the cipher's errors to the wrap functions' codes.
-var wrapRV = map[ck.RV]ck.RV{
-	ck.CKR_ENCRYPTED_DATA_INVALID:   ck.CKR_WRAPPED_KEY_INVALID,
-	ck.CKR_ENCRYPTED_DATA_LEN_RANGE: ck.CKR_WRAPPED_KEY_LEN_RANGE,
-	ck.CKR_KEY_TYPE_INCONSISTENT:    ck.CKR_WRAPPING_KEY_TYPE_INCONSISTENT,
-}
+// wrapRV and unwrapRV rename the cipher's errors to the codes of
+// C_WrapKey and C_UnwrapKey.
+var (
+	wrapRV = map[ck.RV]ck.RV{
+		ck.CKR_KEY_TYPE_INCONSISTENT: ck.CKR_WRAPPING_KEY_TYPE_INCONSISTENT,
+		ck.CKR_KEY_SIZE_RANGE:        ck.CKR_WRAPPING_KEY_SIZE_RANGE,
+	}
+	unwrapRV = map[ck.RV]ck.RV{
+		ck.CKR_ENCRYPTED_DATA_INVALID:   ck.CKR_WRAPPED_KEY_INVALID,
+		ck.CKR_ENCRYPTED_DATA_LEN_RANGE: ck.CKR_WRAPPED_KEY_LEN_RANGE,
+		ck.CKR_KEY_TYPE_INCONSISTENT:    ck.CKR_UNWRAPPING_KEY_TYPE_INCONSISTENT,
+		ck.CKR_KEY_SIZE_RANGE:           ck.CKR_UNWRAPPING_KEY_SIZE_RANGE,
+	}
+)
 
 func renameRV(err error, names map[ck.RV]ck.RV) error {
 	var rv ck.RV
@@ -131,11 +139,11 @@ func (l *Library) UnwrapKey(sh ck.SessionHandle, m ck.Mechanism, unwrappingKey c
 	}
 	op, err := spec.Decrypt(uk, m.Param)
 	if err != nil {
-		return 0, renameRV(err, map[ck.RV]ck.RV{ck.CKR_KEY_TYPE_INCONSISTENT: ck.CKR_UNWRAPPING_KEY_TYPE_INCONSISTENT})
+		return 0, renameRV(err, unwrapRV)
 	}
 	value, err := op.One(wrapped)
 	if err != nil {
-		return 0, renameRV(err, wrapRV)
+		return 0, renameRV(err, unwrapRV)
 	}
 	defer clear(value)
 	computed, err := mech.UnwrapAttrs(na.class, na.keyType, value)
