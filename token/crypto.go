@@ -126,15 +126,22 @@ func lastCall(pending *[]byte, size int, out []byte, compute func() ([]byte, err
 
 // SignInit is C_SignInit.
 func (l *Library) SignInit(sh ck.SessionHandle, m ck.Mechanism, key ck.ObjectHandle) error {
+	return l.signInit(sh, m, key, useSign, func(s *session) **signOp { return &s.sign })
+}
+
+// signInit starts a signature (C_SignInit, C_SignRecoverInit) in the
+// session's slot for it.
+func (l *Library) signInit(sh ck.SessionHandle, m ck.Mechanism, key ck.ObjectHandle, use keyUse, slotOf func(*session) **signOp) error {
 	s, err := l.lockedSession(sh)
 	if err != nil {
 		return err
 	}
 	defer s.mu.Unlock()
-	if s.sign != nil {
+	slot := slotOf(s)
+	if *slot != nil {
 		return ck.CKR_OPERATION_ACTIVE
 	}
-	spec, k, attrs, err := l.opKey(s, m, key, useSign)
+	spec, k, attrs, err := l.opKey(s, m, key, use)
 	if err != nil {
 		return err
 	}
@@ -142,7 +149,7 @@ func (l *Library) SignInit(sh ck.SessionHandle, m ck.Mechanism, key ck.ObjectHan
 	if err != nil {
 		return err
 	}
-	s.sign = &signOp{op: op, needAuth: attrs.bool(ck.CKA_ALWAYS_AUTHENTICATE)}
+	*slot = &signOp{op: op, needAuth: attrs.bool(ck.CKA_ALWAYS_AUTHENTICATE)}
 	return nil
 }
 

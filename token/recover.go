@@ -25,24 +25,7 @@ var (
 
 // SignRecoverInit is C_SignRecoverInit.
 func (l *Library) SignRecoverInit(sh ck.SessionHandle, m ck.Mechanism, key ck.ObjectHandle) error {
-	s, err := l.lockedSession(sh)
-	if err != nil {
-		return err
-	}
-	defer s.mu.Unlock()
-	if s.signRecover != nil {
-		return ck.CKR_OPERATION_ACTIVE
-	}
-	spec, k, attrs, err := l.opKey(s, m, key, useSignRecover)
-	if err != nil {
-		return err
-	}
-	op, err := spec.Sign(k, m.Param)
-	if err != nil {
-		return err
-	}
-	s.signRecover = &signOp{op: op, needAuth: attrs.bool(ck.CKA_ALWAYS_AUTHENTICATE)}
-	return nil
+	return l.signInit(sh, m, key, useSignRecover, func(s *session) **signOp { return &s.signRecover })
 }
 
 // SignRecover is C_SignRecover.
