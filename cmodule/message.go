@@ -95,3 +95,57 @@ func kagiGo_MessageDecryptFinal(hSession C.CK_SESSION_HANDLE) (r C.CK_RV) {
 	}
 	return rvErr(l.MessageDecryptFinal(ck.SessionHandle(hSession)))
 }
+
+// messageBegin is the shape of C_EncryptMessageBegin and C_DecryptMessageBegin.
+func messageBegin(hSession C.CK_SESSION_HANDLE, pParameter C.CK_VOID_PTR, ulParameterLen C.CK_ULONG, pAD C.CK_BYTE_PTR, ulADLen C.CK_ULONG,
+	f func(*token.Library, ck.SessionHandle, token.ParamDecoder, []byte) error) C.CK_RV {
+	l, r := library()
+	if r != rvOK {
+		return r
+	}
+	aad, ok := inBytes(pAD, ulADLen)
+	if !ok {
+		return rvArgumentsBad
+	}
+	return rvErr(f(l, ck.SessionHandle(hSession), messageDecoder(pParameter, ulParameterLen), aad))
+}
+
+// messageNext is the shape of C_EncryptMessageNext and C_DecryptMessageNext.
+func messageNext(hSession C.CK_SESSION_HANDLE, pParameter C.CK_VOID_PTR, ulParameterLen C.CK_ULONG,
+	pIn C.CK_BYTE_PTR, ulInLen C.CK_ULONG, pOut C.CK_BYTE_PTR, pulOutLen C.CK_ULONG_PTR, flags C.CK_FLAGS,
+	f func(*token.Library, ck.SessionHandle, token.ParamDecoder, []byte, []byte, ck.Flags) (int, error)) C.CK_RV {
+	l, r := library()
+	if r != rvOK {
+		return r
+	}
+	in, ok := inBytes(pIn, ulInLen)
+	if !ok || pulOutLen == nil {
+		return rvArgumentsBad
+	}
+	n, err := f(l, ck.SessionHandle(hSession), messageDecoder(pParameter, ulParameterLen), in, outBytes(pOut, pulOutLen), ck.Flags(flags))
+	return outLen(pulOutLen, n, err)
+}
+
+//export kagiGo_EncryptMessageBegin
+func kagiGo_EncryptMessageBegin(hSession C.CK_SESSION_HANDLE, pParameter C.CK_VOID_PTR, ulParameterLen C.CK_ULONG, pAssociatedData C.CK_BYTE_PTR, ulAssociatedDataLen C.CK_ULONG) (r C.CK_RV) {
+	defer guard(&r)
+	return messageBegin(hSession, pParameter, ulParameterLen, pAssociatedData, ulAssociatedDataLen, (*token.Library).EncryptMessageBegin)
+}
+
+//export kagiGo_EncryptMessageNext
+func kagiGo_EncryptMessageNext(hSession C.CK_SESSION_HANDLE, pParameter C.CK_VOID_PTR, ulParameterLen C.CK_ULONG, pPlaintextPart C.CK_BYTE_PTR, ulPlaintextPartLen C.CK_ULONG, pCiphertextPart C.CK_BYTE_PTR, pulCiphertextPartLen C.CK_ULONG_PTR, flags C.CK_FLAGS) (r C.CK_RV) {
+	defer guard(&r)
+	return messageNext(hSession, pParameter, ulParameterLen, pPlaintextPart, ulPlaintextPartLen, pCiphertextPart, pulCiphertextPartLen, flags, (*token.Library).EncryptMessageNext)
+}
+
+//export kagiGo_DecryptMessageBegin
+func kagiGo_DecryptMessageBegin(hSession C.CK_SESSION_HANDLE, pParameter C.CK_VOID_PTR, ulParameterLen C.CK_ULONG, pAssociatedData C.CK_BYTE_PTR, ulAssociatedDataLen C.CK_ULONG) (r C.CK_RV) {
+	defer guard(&r)
+	return messageBegin(hSession, pParameter, ulParameterLen, pAssociatedData, ulAssociatedDataLen, (*token.Library).DecryptMessageBegin)
+}
+
+//export kagiGo_DecryptMessageNext
+func kagiGo_DecryptMessageNext(hSession C.CK_SESSION_HANDLE, pParameter C.CK_VOID_PTR, ulParameterLen C.CK_ULONG, pCiphertextPart C.CK_BYTE_PTR, ulCiphertextPartLen C.CK_ULONG, pPlaintextPart C.CK_BYTE_PTR, pulPlaintextPartLen C.CK_ULONG_PTR, flags C.CK_FLAGS) (r C.CK_RV) {
+	defer guard(&r)
+	return messageNext(hSession, pParameter, ulParameterLen, pCiphertextPart, ulCiphertextPartLen, pPlaintextPart, pulPlaintextPartLen, flags, (*token.Library).DecryptMessageNext)
+}

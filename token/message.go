@@ -3,6 +3,7 @@ package token
 import (
 	"encoding/binary"
 	"math"
+	"slices"
 
 	"github.com/kagi-hsm/kagi/mech"
 	"github.com/kagi-hsm/kagi/token/ck"
@@ -21,6 +22,8 @@ type messageOp struct {
 	// CKG_GENERATE_COUNTER IVs count from a random start; issued says how
 	// many were given, so a short counter field is never reused.
 	start, issued uint64
+	// part is a message being given in parts, nil between messages.
+	part *messagePart
 }
 
 // ParamDecoder reads the per-message parameter for the mechanism the
@@ -156,33 +159,10 @@ func (l *Library) generateIV(op *messageOp, p ck.GCMMessageParams) error {
 	return ck.CKR_MECHANISM_PARAM_INVALID
 }
 
-// EncryptMessage is C_EncryptMessage: the ciphertext goes to out (as long as
-// the plaintext), the tag into the parameter's tag buffer, a generated IV
-// into its IV buffer. A length query generates nothing.
-func (l *Library) EncryptMessage(sh ck.SessionHandle, decode ParamDecoder, aad, pt, out []byte) (int, error) {
-	s, err := l.lockedSession(sh)
-	if err != nil {
-		return 0, err
-	}
-	defer s.mu.Unlock()
-	op := s.msgEncrypt
-	if op == nil {
-		return 0, ck.CKR_OPERATION_NOT_INITIALIZED
-	}
-	p, err := gcmMessage(decode, op.mt)
-	if err != nil {
-		return 0, err
-	}
-	switch {
-	case out == nil:
-		return len(pt), nil
-	case len(out) < len(pt):
-		return len(pt), ck.CKR_BUFFER_TOO_SMALL
-	}
-	if err := l.generateIV(op, p); err != nil {
-		return 0, err
-	}
-	c, err := op.spec.Encrypt(op.key, ck.GCMParams{IV: p.IV, AAD: aad, TagBits: p.TagBits})
+// seal encrypts one whole message: the ciphertext into out (as long as the
+// plaintext), the tag into the parameter's tag buffer.
+func (op *messageOp) seal(p ck.GCMMessageParams, iv, aad, pt, out []byte) (int, error) {
+	c, err := op.spec.Encrypt(op.key, ck.GCMParams{IV: iv, AAD: aad, TagBits: p.TagBits})
 	if err != nil {
 		return 0, err
 	}
@@ -194,32 +174,10 @@ func (l *Library) EncryptMessage(sh ck.SessionHandle, decode ParamDecoder, aad, 
 	return copy(out, res[:len(pt)]), nil
 }
 
-// DecryptMessage is C_DecryptMessage: the tag comes from the parameter; the
-// plaintext is released only if it matches.
-func (l *Library) DecryptMessage(sh ck.SessionHandle, decode ParamDecoder, aad, ct, out []byte) (int, error) {
-	s, err := l.lockedSession(sh)
-	if err != nil {
-		return 0, err
-	}
-	defer s.mu.Unlock()
-	op := s.msgDecrypt
-	if op == nil {
-		return 0, ck.CKR_OPERATION_NOT_INITIALIZED
-	}
-	p, err := gcmMessage(decode, op.mt)
-	if err != nil {
-		return 0, err
-	}
-	if p.IVGenerator != ck.CKG_NO_GENERATE {
-		return 0, ck.CKR_MECHANISM_PARAM_INVALID
-	}
-	switch {
-	case out == nil:
-		return len(ct), nil
-	case len(out) < len(ct):
-		return len(ct), ck.CKR_BUFFER_TOO_SMALL
-	}
-	c, err := op.spec.Decrypt(op.key, ck.GCMParams{IV: p.IV, AAD: aad, TagBits: p.TagBits})
+// open decrypts one whole message whose tag is in the parameter; the
+// plaintext is released only if the tag matches.
+func (op *messageOp) open(p ck.GCMMessageParams, iv, aad, ct, out []byte) (int, error) {
+	c, err := op.spec.Decrypt(op.key, ck.GCMParams{IV: iv, AAD: aad, TagBits: p.TagBits})
 	if err != nil {
 		return 0, err
 	}
@@ -229,4 +187,154 @@ func (l *Library) DecryptMessage(sh ck.SessionHandle, decode ParamDecoder, aad, 
 		return 0, err
 	}
 	return copy(out, res), nil
+}
+
+// messageSession returns the locked session, its message operation and
+// the decoded parameter. The caller unlocks s.mu.
+func (l *Library) messageSession(sh ck.SessionHandle, decode ParamDecoder, encrypt bool) (*session, *messageOp, ck.GCMMessageParams, error) {
+	var p ck.GCMMessageParams
+	s, err := l.lockedSession(sh)
+	if err != nil {
+		return nil, nil, p, err
+	}
+	op := *s.messageSlot(encrypt)
+	if op == nil {
+		s.mu.Unlock()
+		return nil, nil, p, ck.CKR_OPERATION_NOT_INITIALIZED
+	}
+	if p, err = gcmMessage(decode, op.mt); err == nil && !encrypt && p.IVGenerator != ck.CKG_NO_GENERATE {
+		err = ck.CKR_MECHANISM_PARAM_INVALID
+	}
+	if err != nil {
+		s.mu.Unlock()
+		return nil, nil, p, err
+	}
+	return s, op, p, nil
+}
+
+// outFits answers a length query or a too-small buffer for n output bytes.
+func outFits(n int, out []byte) (answered bool, err error) {
+	switch {
+	case out == nil:
+		return true, nil
+	case len(out) < n:
+		return true, ck.CKR_BUFFER_TOO_SMALL
+	}
+	return false, nil
+}
+
+// EncryptMessage is C_EncryptMessage: the ciphertext goes to out (as long as
+// the plaintext), the tag into the parameter's tag buffer, a generated IV
+// into its IV buffer. A length query generates nothing.
+func (l *Library) EncryptMessage(sh ck.SessionHandle, decode ParamDecoder, aad, pt, out []byte) (int, error) {
+	s, op, p, err := l.messageSession(sh, decode, true)
+	if err != nil {
+		return 0, err
+	}
+	defer s.mu.Unlock()
+	if op.part != nil {
+		return 0, ck.CKR_OPERATION_ACTIVE
+	}
+	if answered, err := outFits(len(pt), out); answered {
+		return len(pt), err
+	}
+	if err := l.generateIV(op, p); err != nil {
+		return 0, err
+	}
+	return op.seal(p, p.IV, aad, pt, out)
+}
+
+// DecryptMessage is C_DecryptMessage: the tag comes from the parameter; the
+// plaintext is released only if it matches.
+func (l *Library) DecryptMessage(sh ck.SessionHandle, decode ParamDecoder, aad, ct, out []byte) (int, error) {
+	s, op, p, err := l.messageSession(sh, decode, false)
+	if err != nil {
+		return 0, err
+	}
+	defer s.mu.Unlock()
+	if op.part != nil {
+		return 0, ck.CKR_OPERATION_ACTIVE
+	}
+	if answered, err := outFits(len(ct), out); answered {
+		return len(ct), err
+	}
+	return op.open(p, p.IV, aad, ct, out)
+}
+
+// messagePart is a message given in parts (C_EncryptMessageBegin and
+// C_EncryptMessageNext). Go's GCM works on whole messages, and decryption
+// must not release plaintext before the tag is checked, so the parts wait
+// here and the whole output comes with the part flagged
+// CKF_END_OF_MESSAGE (earlier parts give none, which the length
+// convention allows).
+type messagePart struct {
+	iv, aad, buf []byte
+}
+
+// messageBegin is C_EncryptMessageBegin / C_DecryptMessageBegin.
+func (l *Library) messageBegin(sh ck.SessionHandle, decode ParamDecoder, aad []byte, encrypt bool) error {
+	s, op, p, err := l.messageSession(sh, decode, encrypt)
+	if err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	if op.part != nil {
+		return ck.CKR_OPERATION_ACTIVE
+	}
+	if encrypt {
+		if err := l.generateIV(op, p); err != nil {
+			return err
+		}
+	}
+	op.part = &messagePart{iv: slices.Clone(p.IV), aad: slices.Clone(aad)}
+	return nil
+}
+
+// messageNext is C_EncryptMessageNext / C_DecryptMessageNext.
+func (l *Library) messageNext(sh ck.SessionHandle, decode ParamDecoder, in, out []byte, flags ck.Flags, encrypt bool) (int, error) {
+	s, op, p, err := l.messageSession(sh, decode, encrypt)
+	if err != nil {
+		return 0, err
+	}
+	defer s.mu.Unlock()
+	part := op.part
+	if part == nil {
+		return 0, ck.CKR_OPERATION_NOT_INITIALIZED
+	}
+	if flags&ck.CKF_END_OF_MESSAGE == 0 {
+		if out != nil { // a length query must not take the part twice
+			part.buf = append(part.buf, in...)
+		}
+		return 0, nil
+	}
+	n := len(part.buf) + len(in)
+	if answered, err := outFits(n, out); answered {
+		return n, err
+	}
+	whole := append(part.buf, in...)
+	op.part = nil
+	if encrypt {
+		return op.seal(p, part.iv, part.aad, whole, out)
+	}
+	return op.open(p, part.iv, part.aad, whole, out)
+}
+
+// EncryptMessageBegin is C_EncryptMessageBegin.
+func (l *Library) EncryptMessageBegin(sh ck.SessionHandle, decode ParamDecoder, aad []byte) error {
+	return l.messageBegin(sh, decode, aad, true)
+}
+
+// EncryptMessageNext is C_EncryptMessageNext.
+func (l *Library) EncryptMessageNext(sh ck.SessionHandle, decode ParamDecoder, in, out []byte, flags ck.Flags) (int, error) {
+	return l.messageNext(sh, decode, in, out, flags, true)
+}
+
+// DecryptMessageBegin is C_DecryptMessageBegin.
+func (l *Library) DecryptMessageBegin(sh ck.SessionHandle, decode ParamDecoder, aad []byte) error {
+	return l.messageBegin(sh, decode, aad, false)
+}
+
+// DecryptMessageNext is C_DecryptMessageNext.
+func (l *Library) DecryptMessageNext(sh ck.SessionHandle, decode ParamDecoder, in, out []byte, flags ck.Flags) (int, error) {
+	return l.messageNext(sh, decode, in, out, flags, false)
 }

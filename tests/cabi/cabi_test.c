@@ -1387,6 +1387,52 @@ static void check_array_attributes(void)
 	}
 }
 
+/* PKCS#11 3.0 message-based AES-GCM: a token-generated counter IV written
+ * back into the parameter, the tag into its buffer, then decryption of the
+ * message, whole and in parts; a changed tag is refused. */
+static void check_messages(void)
+{
+	CK_MECHANISM gcm_msg = {CKM_AES_GCM, NULL, 0};
+	CK_BYTE iv[12] = {0xaa, 0xbb, 0xcc, 0xdd}, tag[16], msg[40], ct[40], pt[40], aad[] = "header";
+	CK_GCM_MESSAGE_PARAMS p = {iv, sizeof iv, 32, CKG_GENERATE_COUNTER, tag, 128};
+	CK_ULONG n;
+	int i, same = 1;
+
+	for (i = 0; i < 40; i++)
+		msg[i] = (CK_BYTE)i;
+	chk(f3->C_MessageEncryptInit(rw, &gcm_msg, h_aes), CKR_OK, "msg: C_MessageEncryptInit");
+	n = 0;
+	chk(f3->C_EncryptMessage(rw, &p, sizeof p, aad, 6, msg, 40, NULL, &n), CKR_OK, "msg: length query");
+	chkn(n, 40, "msg: ciphertext as long as the plaintext");
+	n = sizeof ct;
+	chk(f3->C_EncryptMessage(rw, &p, sizeof p, aad, 6, msg, 40, ct, &n), CKR_OK, "msg: C_EncryptMessage");
+	truth(iv[0] == 0xaa && iv[3] == 0xdd, "", "msg: the fixed IV bits kept");
+	chk(f3->C_EncryptMessage(rw, &p, sizeof p - 1, aad, 6, msg, 40, ct, &n), CKR_MECHANISM_PARAM_INVALID,
+	    "msg: a parameter of the wrong size");
+	chk(f3->C_MessageEncryptFinal(rw), CKR_OK, "msg: C_MessageEncryptFinal");
+
+	p.ivGenerator = CKG_NO_GENERATE;
+	chk(f3->C_MessageDecryptInit(rw, &gcm_msg, h_aes), CKR_OK, "msg: C_MessageDecryptInit");
+	n = sizeof pt;
+	chk(f3->C_DecryptMessage(rw, &p, sizeof p, aad, 6, ct, 40, pt, &n), CKR_OK, "msg: C_DecryptMessage");
+	for (i = 0; i < 40; i++)
+		same &= pt[i] == msg[i];
+	truth(same && n == 40, "", "msg: the plaintext comes back");
+	chk(f3->C_DecryptMessageBegin(rw, &p, sizeof p, aad, 6), CKR_OK, "msg: C_DecryptMessageBegin");
+	n = sizeof pt;
+	chk(f3->C_DecryptMessageNext(rw, &p, sizeof p, ct, 25, pt, &n, 0), CKR_OK, "msg: an inner part");
+	chkn(n, 0, "msg: an inner part releases nothing before the tag is checked");
+	n = sizeof pt;
+	chk(f3->C_DecryptMessageNext(rw, &p, sizeof p, ct + 25, 15, pt, &n, CKF_END_OF_MESSAGE), CKR_OK,
+	    "msg: the last part");
+	chkn(n, 40, "msg: the whole plaintext with the last part");
+	tag[0] ^= 1;
+	n = sizeof pt;
+	chk(f3->C_DecryptMessage(rw, &p, sizeof p, aad, 6, ct, 40, pt, &n), CKR_ENCRYPTED_DATA_INVALID,
+	    "msg: a changed tag");
+	chk(f3->C_MessageDecryptFinal(rw), CKR_OK, "msg: C_MessageDecryptFinal");
+}
+
 static void check_misc(void)
 {
 	CK_SESSION_HANDLE h;
@@ -1497,6 +1543,7 @@ static int mode_all(void)
 	check_lists_lengths();
 	check_attribute_lengths();
 	check_array_attributes();
+	check_messages();
 	check_output_lengths();
 	check_read_only();
 	check_misc();
