@@ -49,6 +49,8 @@ var mechParams = map[ck.MechanismType]paramDecoder{
 
 	ck.CKM_HKDF_DERIVE: hkdfParams,
 	ck.CKM_HKDF_DATA:   hkdfParams,
+
+	ck.CKM_SP800_108_COUNTER_KDF: sp800108Params,
 }
 
 // messageParams is the same for the per-message parameter of the message
@@ -290,4 +292,60 @@ func gcmMessageParams(p unsafe.Pointer, n C.CK_ULONG) (any, C.CK_RV) {
 		Tag:         tag,
 		TagBits:     ck.ULong(c.ulTagBits),
 	}, rvOK
+}
+
+// sp800108Params reads CK_SP800_108_KDF_PARAMS. Each CK_PRF_DATA_PARAM is
+// copied: the counter and DKM length formats are decoded (a pValue of
+// another size than their structure is CKR_MECHANISM_PARAM_INVALID; a NULL
+// format with length 0 is left nil for mech to judge), the bytes of any
+// other type are copied as they are. The CK_DERIVED_KEY array is not read:
+// only its count travels, and mech refuses additional keys.
+func sp800108Params(p unsafe.Pointer, n C.CK_ULONG) (any, C.CK_RV) {
+	c, ok := paramStruct[C.CK_SP800_108_KDF_PARAMS](p, n)
+	if !ok {
+		return nil, rvParamInvalid
+	}
+	count := c.ulNumberOfDataParams
+	if (c.pDataParams == nil && count != 0) || count > maxLen/C.CK_ULONG(unsafe.Sizeof(C.CK_PRF_DATA_PARAM{})) {
+		return nil, rvParamInvalid
+	}
+	g := ck.SP800108Params{
+		PRF:            ck.MechanismType(c.prfType),
+		AdditionalKeys: ck.ULong(c.ulAdditionalDerivedKeys),
+	}
+	if count == 0 {
+		return g, rvOK
+	}
+	g.Data = make([]ck.PRFDataParam, count)
+	for i, d := range unsafe.Slice(c.pDataParams, int(count)) {
+		e := ck.PRFDataParam{Type: ck.ULong(d._type)}
+		switch e.Type {
+		case ck.CK_SP800_108_ITERATION_VARIABLE, ck.CK_SP800_108_OPTIONAL_COUNTER:
+			if d.pValue == nil && d.ulValueLen == 0 {
+				break
+			}
+			f, good := paramStruct[C.CK_SP800_108_COUNTER_FORMAT](unsafe.Pointer(d.pValue), d.ulValueLen)
+			if !good || f == nil {
+				return nil, rvParamInvalid
+			}
+			e.Counter = &ck.SP800108CounterFormat{LittleEndian: f.bLittleEndian != 0, WidthBits: ck.ULong(f.ulWidthInBits)}
+		case ck.CK_SP800_108_DKM_LENGTH:
+			f, good := paramStruct[C.CK_SP800_108_DKM_LENGTH_FORMAT](unsafe.Pointer(d.pValue), d.ulValueLen)
+			if !good || f == nil {
+				return nil, rvParamInvalid
+			}
+			e.DKMLength = &ck.SP800108DKMLengthFormat{
+				Method:       ck.ULong(f.dkmLengthMethod),
+				LittleEndian: f.bLittleEndian != 0,
+				WidthBits:    ck.ULong(f.ulWidthInBits),
+			}
+		default:
+			e.Value = paramBytes((*C.CK_BYTE)(d.pValue), d.ulValueLen, &ok)
+			if !ok {
+				return nil, rvParamInvalid
+			}
+		}
+		g.Data[i] = e
+	}
+	return g, rvOK
 }

@@ -91,4 +91,12 @@ var deriveRegistry = []*Spec{
 		KeyTypes: []ck.KeyType{ck.CKK_AES},
 		Derive:   aesECBEncryptData,
 	},
+	{
+		// Base key sizes in bits, as the SP 800-108 section asks: any
+		// generic secret kagi stores (AES keys lie inside).
+		Type: ck.CKM_SP800_108_COUNTER_KDF, Name: "CKM_SP800_108_COUNTER_KDF",
+		Info:     ck.MechanismInfo{MinKeySize: 8, MaxKeySize: 8 * maxSecretLen, Flags: ck.CKF_DERIVE},
+		KeyTypes: sp800108KeyTypes,
+		Derive:   deriveSP800108Counter,
+	},
 }

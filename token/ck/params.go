@@ -86,3 +86,38 @@ type RSAAESKeyWrapParams struct {
 	AESKeyBits ULong
 	OAEP       RSAPKCSOAEPParams
 }
+
+// SP800108Params is CK_SP800_108_KDF_PARAMS (CKM_SP800_108_COUNTER_KDF):
+// the PRF, the parts of the PRF input in their order, and
+// ulAdditionalDerivedKeys, the number of further keys the caller asks for
+// (kagi derives none, so the CK_DERIVED_KEY array itself is not carried).
+type SP800108Params struct {
+	PRF            MechanismType
+	Data           []PRFDataParam
+	AdditionalKeys ULong
+}
+
+// PRFDataParam is CK_PRF_DATA_PARAM. Counter is the CK_SP800_108_COUNTER_FORMAT
+// of a CK_SP800_108_ITERATION_VARIABLE or CK_SP800_108_OPTIONAL_COUNTER
+// (nil when pValue was NULL), DKMLength the CK_SP800_108_DKM_LENGTH_FORMAT of
+// a CK_SP800_108_DKM_LENGTH; Value holds the bytes of a
+// CK_SP800_108_BYTE_ARRAY or of any other type.
+type PRFDataParam struct {
+	Type      ULong
+	Value     []byte
+	Counter   *SP800108CounterFormat
+	DKMLength *SP800108DKMLengthFormat
+}
+
+// SP800108CounterFormat is CK_SP800_108_COUNTER_FORMAT.
+type SP800108CounterFormat struct {
+	LittleEndian bool
+	WidthBits    ULong
+}
+
+// SP800108DKMLengthFormat is CK_SP800_108_DKM_LENGTH_FORMAT.
+type SP800108DKMLengthFormat struct {
+	Method       ULong
+	LittleEndian bool
+	WidthBits    ULong
+}
