@@ -1433,6 +1433,60 @@ static void check_messages(void)
 	chk(f3->C_MessageDecryptFinal(rw), CKR_OK, "msg: C_MessageDecryptFinal");
 }
 
+/* CKM_SP800_108_COUNTER_KDF through the C structures (nested data
+ * parameters): NIST CAVP KDFCTR_gen.rsp, HMAC_SHA256, counter before the
+ * fixed data, 32-bit counter, COUNT=0. */
+static int unhex_into(const char *h, CK_BYTE *out)
+{
+	int n = 0;
+
+	for (; h[0] && h[1]; h += 2) {
+		unsigned v;
+
+		sscanf(h, "%2x", &v);
+		out[n++] = (CK_BYTE)v;
+	}
+	return n;
+}
+
+static void check_sp800_108(void)
+{
+	CK_BYTE ki[32], fixed[60], ko[16], got[16];
+	CK_OBJECT_CLASS sk = CKO_SECRET_KEY;
+	CK_KEY_TYPE generic = CKK_GENERIC_SECRET;
+	CK_ULONG ko_len = sizeof ko;
+	CK_ATTRIBUTE base_tmpl[] = {{CKA_CLASS, &sk, sizeof sk}, {CKA_KEY_TYPE, &generic, sizeof generic},
+				    {CKA_VALUE, ki, sizeof ki}, {CKA_DERIVE, &yes, 1}};
+	CK_ATTRIBUTE out_tmpl[] = {{CKA_CLASS, &sk, sizeof sk}, {CKA_KEY_TYPE, &generic, sizeof generic},
+				   {CKA_VALUE_LEN, &ko_len, sizeof ko_len}, {CKA_EXTRACTABLE, &yes, 1},
+				   {CKA_SENSITIVE, &no, 1}};
+	CK_SP800_108_COUNTER_FORMAT ctr = {CK_FALSE, 32};
+	CK_PRF_DATA_PARAM data[] = {{CK_SP800_108_ITERATION_VARIABLE, &ctr, sizeof ctr},
+				    {CK_SP800_108_BYTE_ARRAY, fixed, sizeof fixed}};
+	CK_SP800_108_KDF_PARAMS kdf = {CKM_SHA256_HMAC, 2, data, 0, NULL};
+	CK_MECHANISM m = {CKM_SP800_108_COUNTER_KDF, &kdf, sizeof kdf};
+	CK_OBJECT_HANDLE base, key;
+	CK_ATTRIBUTE value = {CKA_VALUE, got, sizeof got};
+	int same = 1, i;
+
+	unhex_into("dd1d91b7d90b2bd3138533ce92b272fbf8a369316aefe242e659cc0ae238afe0", ki);
+	unhex_into("01322b96b30acd197979444e468e1c5c6859bf1b1cf951b7e725303e237e46b8"
+		   "64a145fab25e517b08f8683d0315bb2911d80a0e8aba17f3b413faac", fixed);
+	unhex_into("10621342bfb0fd40046c0e29f2cfdbf0", ko);
+	if (!chk(f3->C_CreateObject(rw, base_tmpl, 4, &base), CKR_OK, "kbkdf: base key"))
+		return;
+	if (!chk(f3->C_DeriveKey(rw, &m, base, out_tmpl, 5, &key), CKR_OK, "kbkdf: C_DeriveKey"))
+		return;
+	chk(f3->C_GetAttributeValue(rw, key, &value, 1), CKR_OK, "kbkdf: derived value");
+	for (i = 0; i < 16; i++)
+		same &= got[i] == ko[i];
+	truth(same && value.ulValueLen == 16, "", "kbkdf: the CAVP KO");
+	kdf.ulNumberOfDataParams = 1; /* no fixed data: still a valid KDF, another key */
+	data[0].ulValueLen = sizeof ctr - 1;
+	chk(f3->C_DeriveKey(rw, &m, base, out_tmpl, 5, &key), CKR_MECHANISM_PARAM_INVALID,
+	    "kbkdf: a counter format of the wrong size");
+}
+
 static void check_misc(void)
 {
 	CK_SESSION_HANDLE h;
@@ -1544,6 +1598,7 @@ static int mode_all(void)
 	check_attribute_lengths();
 	check_array_attributes();
 	check_messages();
+	check_sp800_108();
 	check_output_lengths();
 	check_read_only();
 	check_misc();
