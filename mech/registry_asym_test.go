@@ -255,6 +255,11 @@ type rsaCipherCase struct {
 }
 
 func oaepCase(hashMech ck.MechanismType, mgf ck.MGF, h crypto.Hash, label []byte, ptr bool) rsaCipherCase {
+	return oaepMGFCase(hashMech, mgf, h, h, label, ptr)
+}
+
+// oaepMGFCase is oaepCase with MGF1 over mgfH, which may differ from h.
+func oaepMGFCase(hashMech ck.MechanismType, mgf ck.MGF, h, mgfH crypto.Hash, label []byte, ptr bool) rsaCipherCase {
 	p := ck.RSAPKCSOAEPParams{Hash: hashMech, MGF: mgf, Source: ck.CKZ_DATA_SPECIFIED, SourceData: label}
 	if label == nil {
 		p.Source = 0
@@ -264,11 +269,11 @@ func oaepCase(hashMech ck.MechanismType, mgf ck.MGF, h crypto.Hash, label []byte
 		param = &p
 	}
 	return rsaCipherCase{
-		name:  fmt.Sprintf("%v-label%d", h, len(label)),
+		name:  fmt.Sprintf("%v-mgf1%v-label%d", h, mgfH, len(label)),
 		param: param,
 		maxIn: func(k int) int { return k - 2*h.Size() - 2 },
 		refDec: func(priv *rsa.PrivateKey, ct []byte) ([]byte, error) {
-			return rsa.DecryptOAEP(h.New(), nil, priv, ct, label)
+			return priv.Decrypt(nil, ct, &rsa.OAEPOptions{Hash: h, MGFHash: mgfH, Label: label})
 		},
 	}
 }
@@ -289,6 +294,9 @@ var rsaCipherCases = map[ck.MechanismType][]rsaCipherCase{
 		oaepCase(ck.CKM_SHA384, ck.CKG_MGF1_SHA384, crypto.SHA384, []byte("a longer label of some bytes"), false),
 		oaepCase(ck.CKM_SHA512, ck.CKG_MGF1_SHA512, crypto.SHA512, nil, false),
 		oaepCase(ck.CKM_SHA3_256, ck.CKG_MGF1_SHA3_256, crypto.SHA3_256, []byte("x"), false),
+		// Java's default OAEPParameterSpec pairs SHA-256 with MGF1-SHA-1.
+		oaepMGFCase(ck.CKM_SHA256, ck.CKG_MGF1_SHA1, crypto.SHA256, crypto.SHA1, nil, false),
+		oaepMGFCase(ck.CKM_SHA_1, ck.CKG_MGF1_SHA512, crypto.SHA1, crypto.SHA512, []byte("label"), true),
 	},
 }
 
@@ -297,7 +305,6 @@ var rsaBadCipherParams = map[ck.MechanismType][]any{
 	ck.CKM_RSA_X_509: {[]byte{1}, ck.RSAPKCSOAEPParams{}},
 	ck.CKM_RSA_PKCS_OAEP: {
 		nil, []byte{}, (*ck.RSAPKCSOAEPParams)(nil), ck.RSAPKCSPSSParams{},
-		ck.RSAPKCSOAEPParams{Hash: ck.CKM_SHA256, MGF: ck.CKG_MGF1_SHA1, Source: ck.CKZ_DATA_SPECIFIED},
 		ck.RSAPKCSOAEPParams{Hash: ck.CKM_MD5, MGF: ck.CKG_MGF1_SHA1, Source: ck.CKZ_DATA_SPECIFIED},
 		ck.RSAPKCSOAEPParams{Hash: ck.CKM_SHA256, MGF: 99, Source: ck.CKZ_DATA_SPECIFIED},
 		ck.RSAPKCSOAEPParams{Hash: ck.CKM_SHA256, MGF: ck.CKG_MGF1_SHA256, Source: 2},

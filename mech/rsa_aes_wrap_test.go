@@ -194,7 +194,7 @@ func rsaAESBadParams(t *testing.T, s *Spec, f fixture) {
 		ck.RSAAESKeyWrapParams{AESKeyBits: 16, OAEP: good}, // bytes, not bits
 		ck.RSAAESKeyWrapParams{AESKeyBits: 512, OAEP: good},
 		ck.RSAAESKeyWrapParams{AESKeyBits: 256},
-		ck.RSAAESKeyWrapParams{AESKeyBits: 256, OAEP: ck.RSAPKCSOAEPParams{Hash: ck.CKM_SHA256, MGF: ck.CKG_MGF1_SHA1}},
+		ck.RSAAESKeyWrapParams{AESKeyBits: 256, OAEP: ck.RSAPKCSOAEPParams{Hash: ck.CKM_SHA256, MGF: 99}},
 		ck.RSAAESKeyWrapParams{AESKeyBits: 256, OAEP: ck.RSAPKCSOAEPParams{Hash: ck.CKM_MD5, MGF: ck.CKG_MGF1_SHA1}},
 		ck.RSAAESKeyWrapParams{AESKeyBits: 256, OAEP: ck.RSAPKCSOAEPParams{Hash: ck.CKM_SHA256, MGF: ck.CKG_MGF1_SHA256, Source: 2}},
 		ck.RSAAESKeyWrapParams{AESKeyBits: 256, OAEP: ck.RSAPKCSOAEPParams{Hash: ck.CKM_SHA256, MGF: ck.CKG_MGF1_SHA256, SourceData: []byte{1}}},

@@ -53,42 +53,49 @@ type rsaCipher struct {
 	scheme rsaCipherMech
 	pub    *rsa.PublicKey
 	priv   *rsa.PrivateKey // nil when encrypting
-	oaep   *hashAlg        // the OAEP hash (MGF1 uses the same one)
+	oaep   *hashAlg        // the OAEP hash
+	mgf    *hashAlg        // MGF1's hash, nil when it is the OAEP hash
 	label  []byte
 	k      int // modulus length in bytes
 }
 
 // oaepParams parses CK_RSA_PKCS_OAEP_PARAMS (PKCS#11 3.0 section 2.1.8):
-// the hash is SHA-1, SHA-2 or SHA-3, MGF1 uses the same hash (Go's OAEP
-// cannot separate them, and SoftHSMv2 requires it too), the source is
-// CKZ_DATA_SPECIFIED with an optional label, or none (0) with no data.
-func oaepParams(param any) (*hashAlg, []byte, error) {
+// the hash is SHA-1, SHA-2 or SHA-3, MGF1 any of those (SoftHSMv2 insists
+// on the same one; RFC 8017 section 7.1 and Wycheproof's mgf1sha1 files do
+// not, and Java's default OAEPParameterSpec pairs SHA-256 with MGF1-SHA-1),
+// the source is CKZ_DATA_SPECIFIED with an optional label, or none (0) with
+// no data. mgf is nil when MGF1 uses the OAEP hash, the common case.
+func oaepParams(param any) (alg, mgf *hashAlg, label []byte, err error) {
 	var p ck.RSAPKCSOAEPParams
 	switch v := param.(type) {
 	case ck.RSAPKCSOAEPParams:
 		p = v
 	case *ck.RSAPKCSOAEPParams:
 		if v == nil {
-			return nil, nil, errParam("CK_RSA_PKCS_OAEP_PARAMS is NULL")
+			return nil, nil, nil, errParam("CK_RSA_PKCS_OAEP_PARAMS is NULL")
 		}
 		p = *v
 	default:
-		return nil, nil, errParam("CKM_RSA_PKCS_OAEP needs CK_RSA_PKCS_OAEP_PARAMS")
+		return nil, nil, nil, errParam("CKM_RSA_PKCS_OAEP needs CK_RSA_PKCS_OAEP_PARAMS")
 	}
 	h, ok := hashByMech[p.Hash]
 	if !ok {
-		return nil, nil, errParam("unsupported OAEP hash")
+		return nil, nil, nil, errParam("unsupported OAEP hash")
 	}
-	if mh, ok := mgfHash[p.MGF]; !ok || mh != h {
-		return nil, nil, errParam("OAEP MGF1 hash differs from the hash")
+	mh, ok := mgfHash[p.MGF]
+	if !ok {
+		return nil, nil, nil, errParam("unsupported OAEP mask generation function")
+	}
+	if mh != h {
+		mgf = hashes[mh]
 	}
 	switch {
 	case p.Source == ck.CKZ_DATA_SPECIFIED:
 	case p.Source == 0 && len(p.SourceData) == 0:
 	default:
-		return nil, nil, errParam("OAEP source must be CKZ_DATA_SPECIFIED")
+		return nil, nil, nil, errParam("OAEP source must be CKZ_DATA_SPECIFIED")
 	}
-	return hashes[h], p.SourceData, nil
+	return hashes[h], mgf, p.SourceData, nil
 }
 
 func errParam(msg string) error {
@@ -98,11 +105,11 @@ func errParam(msg string) error {
 func (m rsaCipherMech) init(k *Key, param any) (*rsaCipher, error) {
 	c := &rsaCipher{scheme: m}
 	if m == rsaSchemeOAEP {
-		alg, label, err := oaepParams(param)
+		alg, mgf, label, err := oaepParams(param)
 		if err != nil {
 			return nil, err
 		}
-		c.oaep, c.label = alg, label
+		c.oaep, c.mgf, c.label = alg, mgf, label
 	} else if err := noParam(param); err != nil {
 		return nil, err
 	}
@@ -184,6 +191,10 @@ func (c *rsaCipher) encryptOne(in []byte) ([]byte, error) {
 	case rsaSchemePKCS:
 		out, err = rsa.EncryptPKCS1v15(rand.Reader, c.pub, in) //nolint:staticcheck // CKM_RSA_PKCS is PKCS #1 v1.5 by definition.
 	case rsaSchemeOAEP:
+		if c.mgf != nil {
+			out, err = rsa.EncryptOAEPWithOptions(rand.Reader, c.pub, in, c.oaepOptions())
+			break
+		}
 		h := c.oaep.get()
 		out, err = rsa.EncryptOAEP(h, rand.Reader, c.pub, in, c.label)
 		c.oaep.put(h)
@@ -214,6 +225,10 @@ func (c *rsaCipher) decryptOne(in []byte) ([]byte, error) {
 		// OAEP for new applications), not something kagi can hide.
 		out, err = rsa.DecryptPKCS1v15(nil, c.priv, in) //nolint:staticcheck // see above.
 	case rsaSchemeOAEP:
+		if c.mgf != nil {
+			out, err = c.priv.Decrypt(nil, in, c.oaepOptions())
+			break
+		}
 		h := c.oaep.get()
 		out, err = rsa.DecryptOAEP(h, nil, c.priv, in, c.label)
 		c.oaep.put(h)
@@ -224,6 +239,12 @@ func (c *rsaCipher) decryptOne(in []byte) ([]byte, error) {
 		return nil, fmt.Errorf("mech: RSA decrypt: %w", ck.CKR_ENCRYPTED_DATA_INVALID)
 	}
 	return out, nil
+}
+
+// oaepOptions names both hashes for Go's OAEP when they differ; the pooled
+// hash.Hash path above serves the common case without the allocation.
+func (c *rsaCipher) oaepOptions() *rsa.OAEPOptions {
+	return &rsa.OAEPOptions{Hash: c.oaep.crypto, MGFHash: c.mgf.crypto, Label: c.label}
 }
 
 func (c *rsaCipher) OneInto(dst, in []byte) (int, error) {

@@ -117,9 +117,18 @@ func TestRSAOpenSSLVectors(t *testing.T) {
 }
 
 // TestWycheproofRSA: the Wycheproof subset (testdata/wycheproof_rsa_subset.txt):
-// RSA-OAEP SHA-256 decryption, valid and invalid, and RSA-PSS SHA-256
-// verification with 32- and 0-byte salts.
+// RSA-OAEP decryption, valid and invalid, with SHA-256 throughout and with
+// MGF1-SHA-1 under SHA-256 and SHA-512 (the [MGF] header; absent, MGF1 uses
+// the [Hash]), and RSA-PSS SHA-256 verification with 32- and 0-byte salts.
 func TestWycheproofRSA(t *testing.T) {
+	oaepHashes := map[string]struct {
+		hash ck.MechanismType
+		mgf  ck.MGF
+	}{
+		"SHA-1":   {ck.CKM_SHA_1, ck.CKG_MGF1_SHA1},
+		"SHA-256": {ck.CKM_SHA256, ck.CKG_MGF1_SHA256},
+		"SHA-512": {ck.CKM_SHA512, ck.CKG_MGF1_SHA512},
+	}
 	const file = "wycheproof_rsa_subset.txt"
 	keys := map[string]record{}
 	for _, r := range readVectors(t, file, "Key") {
@@ -141,7 +150,11 @@ func TestWycheproofRSA(t *testing.T) {
 			privA, _ := rsaAttrs(priv)
 			key, err := KeyFromAttrs(ck.CKO_PRIVATE_KEY, ck.CKK_RSA, privA)
 			wantRV(t, err, ck.CKR_OK)
-			p := ck.RSAPKCSOAEPParams{Hash: ck.CKM_SHA256, MGF: ck.CKG_MGF1_SHA256, Source: ck.CKZ_DATA_SPECIFIED, SourceData: r.hex(t, "label", 0)}
+			mgf := r.header["MGF"]
+			if mgf == "" {
+				mgf = r.header["Hash"]
+			}
+			p := ck.RSAPKCSOAEPParams{Hash: oaepHashes[r.header["Hash"]].hash, MGF: oaepHashes[mgf].mgf, Source: ck.CKZ_DATA_SPECIFIED, SourceData: r.hex(t, "label", 0)}
 			dec, err := pendingSpec(t, ck.CKM_RSA_PKCS_OAEP).Decrypt(key, p)
 			wantRV(t, err, ck.CKR_OK)
 			got, err := dec.One(r.hex(t, "ct", 0))
@@ -175,7 +188,7 @@ func TestWycheproofRSA(t *testing.T) {
 			}
 		}
 	}
-	if n < 200 {
+	if n < 260 {
 		t.Fatalf("only %d vectors", n)
 	}
 }

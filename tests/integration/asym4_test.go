@@ -56,6 +56,34 @@ func TestRSAPSSAndOAEP(t *testing.T) {
 	must(t, "C_DecryptInit(OAEP)", p11.DecryptInit(sh, oaep, priv))
 	_, err = p11.Decrypt(sh, ct)
 	wantRV(t, "C_Decrypt of a damaged OAEP ciphertext", err, pkcs11.CKR_ENCRYPTED_DATA_INVALID)
+
+	// SHA-256 with MGF1-SHA-1, Java's default OAEPParameterSpec: a round
+	// trip in the module, crypto/rsa's ciphertext decrypted by the module,
+	// and the same ciphertext refused when MGF1 is told to use SHA-256.
+	mixed := []*pkcs11.Mechanism{pkcs11.NewMechanism(pkcs11.CKM_RSA_PKCS_OAEP,
+		pkcs11.NewOAEPParams(pkcs11.CKM_SHA256, pkcs11.CKG_MGF1_SHA1, pkcs11.CKZ_DATA_SPECIFIED, label))}
+	must(t, "C_EncryptInit(OAEP, MGF1-SHA-1)", p11.EncryptInit(sh, mixed, pub))
+	ct, err = p11.Encrypt(sh, []byte("mixed hashes"))
+	must(t, "C_Encrypt(OAEP, MGF1-SHA-1)", err)
+	must(t, "C_DecryptInit(OAEP, MGF1-SHA-1)", p11.DecryptInit(sh, mixed, priv))
+	pt, err = p11.Decrypt(sh, ct)
+	must(t, "C_Decrypt(OAEP, MGF1-SHA-1)", err)
+	if string(pt) != "mixed hashes" {
+		t.Fatalf("OAEP (MGF1-SHA-1) plaintext %q", pt)
+	}
+	ct, err = rsa.EncryptOAEPWithOptions(rand.Reader, key, []byte("from crypto/rsa"), &rsa.OAEPOptions{Hash: crypto.SHA256, MGFHash: crypto.SHA1, Label: label})
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(t, "C_DecryptInit(OAEP, MGF1-SHA-1)", p11.DecryptInit(sh, mixed, priv))
+	pt, err = p11.Decrypt(sh, ct)
+	must(t, "C_Decrypt(OAEP, MGF1-SHA-1) of crypto/rsa's ciphertext", err)
+	if string(pt) != "from crypto/rsa" {
+		t.Fatalf("OAEP (MGF1-SHA-1) plaintext %q", pt)
+	}
+	must(t, "C_DecryptInit(OAEP)", p11.DecryptInit(sh, oaep, priv))
+	_, err = p11.Decrypt(sh, ct)
+	wantRV(t, "C_Decrypt with MGF1-SHA-256 of an MGF1-SHA-1 ciphertext", err, pkcs11.CKR_ENCRYPTED_DATA_INVALID)
 }
 
 // An Ed25519 key generated on the token signs; crypto/ed25519 verifies with

@@ -229,9 +229,9 @@ func TestErrors4Codes(t *testing.T) {
 		{"SignInit/SHA256_RSA_PKCS_PSS_hashAlg_SHA384", pkcs11.CKR_MECHANISM_PARAM_INVALID, func(t *testing.T, sh pkcs11.SessionHandle) error {
 			return p11.SignInit(sh, m1(pkcs11.CKM_SHA256_RSA_PKCS_PSS, pkcs11.NewPSSParams(pkcs11.CKM_SHA384, pkcs11.CKG_MGF1_SHA384, 32)), k.rsaPriv)
 		}},
-		{"DecryptInit/RSA_OAEP_SHA256_MGF1_SHA1", pkcs11.CKR_MECHANISM_PARAM_INVALID, func(t *testing.T, sh pkcs11.SessionHandle) error {
+		{"DecryptInit/RSA_OAEP_unknown_MGF", pkcs11.CKR_MECHANISM_PARAM_INVALID, func(t *testing.T, sh pkcs11.SessionHandle) error {
 			return p11.DecryptInit(sh, m1(pkcs11.CKM_RSA_PKCS_OAEP,
-				pkcs11.NewOAEPParams(pkcs11.CKM_SHA256, pkcs11.CKG_MGF1_SHA1, pkcs11.CKZ_DATA_SPECIFIED, nil)), k.rsaPriv)
+				pkcs11.NewOAEPParams(pkcs11.CKM_SHA256, 99, pkcs11.CKZ_DATA_SPECIFIED, nil)), k.rsaPriv)
 		}},
 
 		// CKR_DATA_LEN_RANGE
