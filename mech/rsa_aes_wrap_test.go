@@ -12,13 +12,8 @@ import (
 	"crypto/x509"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 
@@ -477,9 +472,6 @@ func TestKWPReference(t *testing.T) {
 // (OAEP) and openssl enc -id-aes*-wrap-pad (RFC 5649), then the other way.
 // It needs the openssl command (OpenSSL 3, package openssl).
 func TestRSAAESKeyWrapOpenSSL(t *testing.T) {
-	if _, err := exec.LookPath("openssl"); err != nil {
-		t.Skip("no openssl command")
-	}
 	s, ok := Lookup(ck.CKM_RSA_AES_KEY_WRAP)
 	if !ok {
 		t.Fatal("CKM_RSA_AES_KEY_WRAP is not in the registry")
@@ -487,38 +479,8 @@ func TestRSAAESKeyWrapOpenSSL(t *testing.T) {
 	f := rsaAESFixture()
 	priv := f.priv.Private.(*rsa.PrivateKey)
 	k := priv.Size()
-	dir := t.TempDir()
-	der, err := x509.MarshalPKCS8PrivateKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyPEM := filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(keyPEM, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	pubDER, _ := x509.MarshalPKIXPublicKey(&priv.PublicKey)
-	pubPEM := filepath.Join(dir, "pub.pem")
-	if err := os.WriteFile(pubPEM, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	run := func(args ...string) []byte {
-		t.Helper()
-		cmd := exec.Command("openssl", args...)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("openssl %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
-		}
-		return out
-	}
-	write := func(name string, b []byte) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	ossl := newOpenSSLCLI(t, priv)
+	run, write, keyPEM, pubPEM := ossl.run, ossl.write, ossl.keyPEM, ossl.pubPEM
 	mdName := map[crypto.Hash]string{crypto.SHA1: "sha1", crypto.SHA256: "sha256", crypto.SHA384: "sha384", crypto.SHA512: "sha512"}
 	payloads := rsaAESPayloads(t)
 	for _, c := range rsaAESCases {

@@ -118,16 +118,28 @@ func TestRSAOpenSSLVectors(t *testing.T) {
 
 // TestWycheproofRSA: the Wycheproof subset (testdata/wycheproof_rsa_subset.txt):
 // RSA-OAEP decryption, valid and invalid, with SHA-256 throughout and with
-// MGF1-SHA-1 under SHA-256 and SHA-512 (the [MGF] header; absent, MGF1 uses
-// the [Hash]), and RSA-PSS SHA-256 verification with 32- and 0-byte salts.
+// MGF1-SHA-1 under SHA-256 and SHA-512, and RSA-PSS verification: SHA-256
+// with 32- and 0-byte salts, SHA-256 with MGF1-SHA-1 and SHA-512 with
+// MGF1-SHA-256. The [MGF] header names MGF1's hash; absent, it is [Hash]
+// (absent too, SHA-256).
 func TestWycheproofRSA(t *testing.T) {
-	oaepHashes := map[string]struct {
-		hash ck.MechanismType
-		mgf  ck.MGF
+	hashes := map[string]struct {
+		hash, pss ck.MechanismType
+		mgf       ck.MGF
 	}{
-		"SHA-1":   {ck.CKM_SHA_1, ck.CKG_MGF1_SHA1},
-		"SHA-256": {ck.CKM_SHA256, ck.CKG_MGF1_SHA256},
-		"SHA-512": {ck.CKM_SHA512, ck.CKG_MGF1_SHA512},
+		"SHA-1":   {ck.CKM_SHA_1, ck.CKM_SHA1_RSA_PKCS_PSS, ck.CKG_MGF1_SHA1},
+		"SHA-256": {ck.CKM_SHA256, ck.CKM_SHA256_RSA_PKCS_PSS, ck.CKG_MGF1_SHA256},
+		"SHA-512": {ck.CKM_SHA512, ck.CKM_SHA512_RSA_PKCS_PSS, ck.CKG_MGF1_SHA512},
+	}
+	names := func(r record) (hash, mgf string) {
+		hash, mgf = r.header["Hash"], r.header["MGF"]
+		if hash == "" {
+			hash = "SHA-256"
+		}
+		if mgf == "" {
+			mgf = hash
+		}
+		return hash, mgf
 	}
 	const file = "wycheproof_rsa_subset.txt"
 	keys := map[string]record{}
@@ -150,11 +162,8 @@ func TestWycheproofRSA(t *testing.T) {
 			privA, _ := rsaAttrs(priv)
 			key, err := KeyFromAttrs(ck.CKO_PRIVATE_KEY, ck.CKK_RSA, privA)
 			wantRV(t, err, ck.CKR_OK)
-			mgf := r.header["MGF"]
-			if mgf == "" {
-				mgf = r.header["Hash"]
-			}
-			p := ck.RSAPKCSOAEPParams{Hash: oaepHashes[r.header["Hash"]].hash, MGF: oaepHashes[mgf].mgf, Source: ck.CKZ_DATA_SPECIFIED, SourceData: r.hex(t, "label", 0)}
+			hash, mgf := names(r)
+			p := ck.RSAPKCSOAEPParams{Hash: hashes[hash].hash, MGF: hashes[mgf].mgf, Source: ck.CKZ_DATA_SPECIFIED, SourceData: r.hex(t, "label", 0)}
 			dec, err := pendingSpec(t, ck.CKM_RSA_PKCS_OAEP).Decrypt(key, p)
 			wantRV(t, err, ck.CKR_OK)
 			got, err := dec.One(r.hex(t, "ct", 0))
@@ -174,7 +183,8 @@ func TestWycheproofRSA(t *testing.T) {
 		pubA := attrMap{ck.CKA_MODULUS: kr.hex(t, "modulus", 0), ck.CKA_PUBLIC_EXPONENT: kr.hex(t, "publicExponent", 0)}
 		key, err := KeyFromAttrs(ck.CKO_PUBLIC_KEY, ck.CKK_RSA, pubA)
 		wantRV(t, err, ck.CKR_OK)
-		v, err := pendingSpec(t, ck.CKM_SHA256_RSA_PKCS_PSS).Verify(key, ck.RSAPKCSPSSParams{Hash: ck.CKM_SHA256, MGF: ck.CKG_MGF1_SHA256, SaltLen: ck.ULong(salt.Int64())})
+		hash, mgf := names(r)
+		v, err := pendingSpec(t, hashes[hash].pss).Verify(key, ck.RSAPKCSPSSParams{Hash: hashes[hash].hash, MGF: hashes[mgf].mgf, SaltLen: ck.ULong(salt.Int64())})
 		wantRV(t, err, ck.CKR_OK)
 		err = v.Verify(r.hex(t, "msg", 0), r.hex(t, "sig", 0))
 		switch {
@@ -188,7 +198,7 @@ func TestWycheproofRSA(t *testing.T) {
 			}
 		}
 	}
-	if n < 260 {
+	if n < 540 {
 		t.Fatalf("only %d vectors", n)
 	}
 }

@@ -15,15 +15,16 @@ import (
 // hash (PKCS#11 3.0 current mechanisms section 2.1.13, single-part) and
 // CKM_SHA*_RSA_PKCS_PSS / CKM_SHA3_*_RSA_PKCS_PSS, which hash the data
 // themselves (section 2.1.14, multi-part). Both take CK_RSA_PKCS_PSS_PARAMS:
-// hashAlg, mgf (MGF1 with the same hash: Go's PSS has one hash for both,
-// as SoftHSMv2 requires too) and sLen, any length the key allows
+// hashAlg, mgf (MGF1 over any SHA-1, SHA-2 or SHA-3 hash; SoftHSMv2 wants
+// hashAlg's, RFC 8017 does not) and sLen, any length the key allows
 // (emLen - hLen - 2, RFC 8017 section 9.1.1 step 3).
 //
-// Go's rsa.SignPSS reads a salt length of 0 as "as long as possible", so a
-// zero-length salt (deterministic PSS, allowed by PKCS#11) is signed here
-// with our EMSA-PSS encoding (emsaPSSEncode) and the raw private operation
-// of rsa_crypt.go; verification with a zero salt uses our EMSA-PSS-VERIFY
-// over the public operation, so that the salt length is checked exactly.
+// Go's rsa.SignPSS has one hash for both roles and reads a salt length of 0
+// as "as long as possible", so a zero-length salt (deterministic PSS,
+// allowed by PKCS#11) or an MGF1 hash of its own is signed here with our
+// EMSA-PSS encoding (emsaPSSEncode) and the raw private operation of
+// rsa_crypt.go, and verified with our EMSA-PSS-VERIFY over the public
+// operation, which checks the salt length exactly.
 
 // rsaPSSMech is CKM_RSA_PKCS_PSS (alg nil: the input is the hash named by
 // the parameter) or CKM_<alg>_RSA_PKCS_PSS.
@@ -31,35 +32,37 @@ type rsaPSSMech struct {
 	alg *hashAlg
 }
 
-// pssParams parses CK_RSA_PKCS_PSS_PARAMS for a key with modulus n bits.
-func (m *rsaPSSMech) params(param any, bits int) (*hashAlg, int, error) {
+// params parses CK_RSA_PKCS_PSS_PARAMS for a key with modulus n bits: the
+// hash, MGF1's hash and the salt length.
+func (m *rsaPSSMech) params(param any, bits int) (alg, mgf *hashAlg, salt int, err error) {
 	var p ck.RSAPKCSPSSParams
 	switch v := param.(type) {
 	case ck.RSAPKCSPSSParams:
 		p = v
 	case *ck.RSAPKCSPSSParams:
 		if v == nil {
-			return nil, 0, errParam("CK_RSA_PKCS_PSS_PARAMS is NULL")
+			return nil, nil, 0, errParam("CK_RSA_PKCS_PSS_PARAMS is NULL")
 		}
 		p = *v
 	default:
-		return nil, 0, errParam("PSS needs CK_RSA_PKCS_PSS_PARAMS")
+		return nil, nil, 0, errParam("PSS needs CK_RSA_PKCS_PSS_PARAMS")
 	}
 	h, ok := hashByMech[p.Hash]
 	if !ok {
-		return nil, 0, errParam("unsupported PSS hash")
+		return nil, nil, 0, errParam("unsupported PSS hash")
 	}
-	alg := hashes[h]
+	alg = hashes[h]
 	if m.alg != nil && alg != m.alg {
-		return nil, 0, errParam("PSS hashAlg differs from the mechanism's hash")
+		return nil, nil, 0, errParam("PSS hashAlg differs from the mechanism's hash")
 	}
-	if mh, ok := mgfHash[p.MGF]; !ok || mh != h {
-		return nil, 0, errParam("PSS MGF1 hash differs from hashAlg")
+	mh, ok := mgfHash[p.MGF]
+	if !ok {
+		return nil, nil, 0, errParam("unsupported PSS mask generation function")
 	}
 	if maxSalt := pssEmLen(bits) - alg.size - 2; p.SaltLen > ck.ULong(max(maxSalt, 0)) || maxSalt < 0 {
-		return nil, 0, errParam("PSS salt too long for the key")
+		return nil, nil, 0, errParam("PSS salt too long for the key")
 	}
-	return alg, int(p.SaltLen), nil
+	return alg, hashes[mh], int(p.SaltLen), nil
 }
 
 // pssEmLen is emLen = ceil(emBits/8) with emBits = modBits - 1 (RFC 8017
@@ -71,11 +74,11 @@ func (m *rsaPSSMech) sign(k *Key, param any) (SignOp, error) {
 	if err != nil {
 		return nil, err
 	}
-	alg, salt, err := m.params(param, priv.N.BitLen())
+	alg, mgf, salt, err := m.params(param, priv.N.BitLen())
 	if err != nil {
 		return nil, err
 	}
-	return &pssSign{pssHash: pssHash{raw: m.alg == nil, alg: alg}, salt: salt, priv: priv}, nil
+	return &pssSign{pssHash: pssHash{raw: m.alg == nil, alg: alg}, mgf: mgf, salt: salt, priv: priv}, nil
 }
 
 func (m *rsaPSSMech) verify(k *Key, param any) (VerifyOp, error) {
@@ -83,11 +86,11 @@ func (m *rsaPSSMech) verify(k *Key, param any) (VerifyOp, error) {
 	if err != nil {
 		return nil, err
 	}
-	alg, salt, err := m.params(param, pub.N.BitLen())
+	alg, mgf, salt, err := m.params(param, pub.N.BitLen())
 	if err != nil {
 		return nil, err
 	}
-	return &pssVerify{pssHash: pssHash{raw: m.alg == nil, alg: alg}, salt: salt, pub: pub}, nil
+	return &pssVerify{pssHash: pssHash{raw: m.alg == nil, alg: alg}, mgf: mgf, salt: salt, pub: pub}, nil
 }
 
 // pssHash is the hashing shared by sign and verify: raw (CKM_RSA_PKCS_PSS)
@@ -140,6 +143,7 @@ func (p *pssHash) final() ([]byte, error) {
 
 type pssSign struct {
 	pssHash
+	mgf  *hashAlg // MGF1's hash
 	salt int
 	priv *rsa.PrivateKey
 }
@@ -165,8 +169,12 @@ func (o *pssSign) Final() ([]byte, error) {
 }
 
 func (o *pssSign) signDigest(d []byte) ([]byte, error) {
-	if o.salt == 0 {
-		em, err := emsaPSSEncode(o.alg, d, o.priv.N.BitLen()-1, nil)
+	if o.salt == 0 || o.mgf != o.alg {
+		salt := make([]byte, o.salt)
+		if _, err := rand.Read(salt); err != nil {
+			return nil, fmt.Errorf("mech: RSA-PSS salt: %w", ck.CKR_FUNCTION_FAILED)
+		}
+		em, err := emsaPSSEncode(o.alg, o.mgf, d, o.priv.N.BitLen()-1, salt)
 		if err != nil {
 			return nil, err
 		}
@@ -181,6 +189,7 @@ func (o *pssSign) signDigest(d []byte) ([]byte, error) {
 
 type pssVerify struct {
 	pssHash
+	mgf  *hashAlg // MGF1's hash
 	salt int
 	pub  *rsa.PublicKey
 }
@@ -223,7 +232,7 @@ func (o *pssVerify) Final(sig []byte) error {
 var errPSSVerify = fmt.Errorf("mech: RSA-PSS verify: %w", ck.CKR_SIGNATURE_INVALID)
 
 func (o *pssVerify) check(d, sig []byte) error {
-	if o.salt == 0 {
+	if o.salt == 0 || o.mgf != o.alg {
 		em, err := rsaRawPublic(o.pub, sig, ck.CKR_SIGNATURE_INVALID)
 		if err != nil {
 			return errPSSVerify
@@ -239,7 +248,7 @@ func (o *pssVerify) check(d, sig []byte) error {
 			}
 			em = em[len(em)-emLen:]
 		}
-		if emsaPSSVerify(o.alg, d, em, emBits, 0) != nil {
+		if emsaPSSVerify(o.alg, o.mgf, d, em, emBits, o.salt) != nil {
 			return errPSSVerify
 		}
 		return nil
@@ -272,8 +281,8 @@ func mgf1XOR(alg *hashAlg, out, seed []byte) {
 }
 
 // emsaPSSEncode is EMSA-PSS-ENCODE (RFC 8017 section 9.1.1) of the hash
-// mHash with the given salt, for emBits bits.
-func emsaPSSEncode(alg *hashAlg, mHash []byte, emBits int, salt []byte) ([]byte, error) {
+// mHash with the given salt and MGF1 over mgf, for emBits bits.
+func emsaPSSEncode(alg, mgf *hashAlg, mHash []byte, emBits int, salt []byte) ([]byte, error) {
 	hLen, sLen := alg.size, len(salt)
 	emLen := (emBits + 7) / 8
 	// Step 3.
@@ -295,7 +304,7 @@ func emsaPSSEncode(alg *hashAlg, mHash []byte, emBits int, salt []byte) ([]byte,
 	// Steps 7-10: DB = PS || 0x01 || salt, masked with MGF1(H).
 	db[psLen] = 0x01
 	copy(db[psLen+1:], salt)
-	mgf1XOR(alg, db, hOut)
+	mgf1XOR(mgf, db, hOut)
 	// Step 11: clear the leftmost 8emLen - emBits bits.
 	db[0] &= 0xff >> (8*emLen - emBits)
 	// Step 12.
@@ -304,8 +313,8 @@ func emsaPSSEncode(alg *hashAlg, mHash []byte, emBits int, salt []byte) ([]byte,
 }
 
 // emsaPSSVerify is EMSA-PSS-VERIFY (RFC 8017 section 9.1.2) with an
-// exact salt length sLen.
-func emsaPSSVerify(alg *hashAlg, mHash, em []byte, emBits, sLen int) error {
+// exact salt length sLen and MGF1 over mgf.
+func emsaPSSVerify(alg, mgf *hashAlg, mHash, em []byte, emBits, sLen int) error {
 	bad := errors.New("inconsistent")
 	hLen := alg.size
 	emLen := (emBits + 7) / 8
@@ -318,7 +327,7 @@ func emsaPSSVerify(alg *hashAlg, mHash, em []byte, emBits, sLen int) error {
 	if db[0]&^bitMask != 0 { // step 6
 		return bad
 	}
-	mgf1XOR(alg, db, hh) // steps 7-8
+	mgf1XOR(mgf, db, hh) // steps 7-8
 	db[0] &= bitMask     // step 9
 	psLen := emLen - hLen - sLen - 2
 	for _, b := range db[:psLen] { // step 10

@@ -38,6 +38,19 @@ func TestRSAPSSAndOAEP(t *testing.T) {
 	if err := rsa.VerifyPSS(key, crypto.SHA256, digest[:], sig, &rsa.PSSOptions{SaltLength: 32}); err != nil {
 		t.Fatalf("crypto/rsa rejects the module's PSS signature: %v", err)
 	}
+	// MGF1-SHA-1 under SHA-256: crypto/rsa has no such option, so the
+	// module verifies its own signature, and refuses it under MGF1-SHA-256.
+	mixedPSS := []*pkcs11.Mechanism{pkcs11.NewMechanism(pkcs11.CKM_SHA256_RSA_PKCS_PSS,
+		pkcs11.NewPSSParams(pkcs11.CKM_SHA256, pkcs11.CKG_MGF1_SHA1, 20))}
+	must(t, "C_SignInit(PSS, MGF1-SHA-1)", p11.SignInit(sh, mixedPSS, priv))
+	mixedSig, err := p11.Sign(sh, msg)
+	must(t, "C_Sign(PSS, MGF1-SHA-1)", err)
+	must(t, "C_VerifyInit(PSS, MGF1-SHA-1)", p11.VerifyInit(sh, mixedPSS, pub))
+	must(t, "C_Verify(PSS, MGF1-SHA-1)", p11.Verify(sh, msg, mixedSig))
+	pss20 := []*pkcs11.Mechanism{pkcs11.NewMechanism(pkcs11.CKM_SHA256_RSA_PKCS_PSS,
+		pkcs11.NewPSSParams(pkcs11.CKM_SHA256, pkcs11.CKG_MGF1_SHA256, 20))}
+	must(t, "C_VerifyInit(PSS)", p11.VerifyInit(sh, pss20, pub))
+	wantRV(t, "C_Verify under MGF1-SHA-256 of an MGF1-SHA-1 signature", p11.Verify(sh, msg, mixedSig), pkcs11.CKR_SIGNATURE_INVALID)
 
 	label := []byte("context")
 	ct, err := rsa.EncryptOAEP(sha256.New(), rand.Reader, key, []byte("secret for the token"), label)

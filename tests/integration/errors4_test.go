@@ -223,8 +223,8 @@ func TestErrors4Codes(t *testing.T) {
 			defer p.Free()
 			return p11.EncryptInit(sh, m, k.aes)
 		}},
-		{"SignInit/SHA256_RSA_PKCS_PSS_MGF1_SHA1", pkcs11.CKR_MECHANISM_PARAM_INVALID, func(t *testing.T, sh pkcs11.SessionHandle) error {
-			return p11.SignInit(sh, m1(pkcs11.CKM_SHA256_RSA_PKCS_PSS, pkcs11.NewPSSParams(pkcs11.CKM_SHA256, pkcs11.CKG_MGF1_SHA1, 32)), k.rsaPriv)
+		{"SignInit/SHA256_RSA_PKCS_PSS_unknown_MGF", pkcs11.CKR_MECHANISM_PARAM_INVALID, func(t *testing.T, sh pkcs11.SessionHandle) error {
+			return p11.SignInit(sh, m1(pkcs11.CKM_SHA256_RSA_PKCS_PSS, pkcs11.NewPSSParams(pkcs11.CKM_SHA256, 99, 32)), k.rsaPriv)
 		}},
 		{"SignInit/SHA256_RSA_PKCS_PSS_hashAlg_SHA384", pkcs11.CKR_MECHANISM_PARAM_INVALID, func(t *testing.T, sh pkcs11.SessionHandle) error {
 			return p11.SignInit(sh, m1(pkcs11.CKM_SHA256_RSA_PKCS_PSS, pkcs11.NewPSSParams(pkcs11.CKM_SHA384, pkcs11.CKG_MGF1_SHA384, 32)), k.rsaPriv)
