@@ -46,6 +46,9 @@ var mechParams = map[ck.MechanismType]paramDecoder{
 	ck.CKM_AES_ECB_ENCRYPT_DATA:      stringDataParams,
 	ck.CKM_DES_ECB_ENCRYPT_DATA:      stringDataParams,
 	ck.CKM_DES3_ECB_ENCRYPT_DATA:     stringDataParams,
+	ck.CKM_AES_CBC_ENCRYPT_DATA:      aesCBCEncryptDataParams,
+	ck.CKM_DES_CBC_ENCRYPT_DATA:      desCBCEncryptDataParams,
+	ck.CKM_DES3_CBC_ENCRYPT_DATA:     desCBCEncryptDataParams,
 
 	ck.CKM_HKDF_DERIVE: hkdfParams,
 	ck.CKM_HKDF_DATA:   hkdfParams,
@@ -247,6 +250,36 @@ func stringDataParams(p unsafe.Pointer, n C.CK_ULONG) (any, C.CK_RV) {
 		return nil, rvParamInvalid
 	}
 	g := ck.KeyDerivationStringData{Data: paramBytes(c.pData, c.ulLen, &ok)}
+	if !ok {
+		return nil, rvParamInvalid
+	}
+	return g, rvOK
+}
+
+// aesCBCEncryptDataParams reads CK_AES_CBC_ENCRYPT_DATA_PARAMS.
+func aesCBCEncryptDataParams(p unsafe.Pointer, n C.CK_ULONG) (any, C.CK_RV) {
+	c, ok := paramStruct[C.CK_AES_CBC_ENCRYPT_DATA_PARAMS](p, n)
+	if !ok {
+		return nil, rvParamInvalid
+	}
+	return cbcEncryptData(c.iv[:], c.pData, c.length)
+}
+
+// desCBCEncryptDataParams reads CK_DES_CBC_ENCRYPT_DATA_PARAMS.
+func desCBCEncryptDataParams(p unsafe.Pointer, n C.CK_ULONG) (any, C.CK_RV) {
+	c, ok := paramStruct[C.CK_DES_CBC_ENCRYPT_DATA_PARAMS](p, n)
+	if !ok {
+		return nil, rvParamInvalid
+	}
+	return cbcEncryptData(c.iv[:], c.pData, c.length)
+}
+
+func cbcEncryptData(iv []C.CK_BYTE, data *C.CK_BYTE, n C.CK_ULONG) (any, C.CK_RV) {
+	ok := true
+	g := ck.CBCEncryptDataParams{
+		IV:   C.GoBytes(unsafe.Pointer(&iv[0]), C.int(len(iv))),
+		Data: paramBytes(data, n, &ok),
+	}
 	if !ok {
 		return nil, rvParamInvalid
 	}

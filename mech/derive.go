@@ -1,7 +1,6 @@
 package mech
 
 import (
-	"crypto/aes"
 	"fmt"
 	"slices"
 
@@ -12,11 +11,9 @@ import (
 // key derivation mechanisms of PKCS#11 3.0 current mechanisms ("Miscellaneous
 // simple key derivation mechanisms": CKM_CONCATENATE_BASE_AND_KEY,
 // CKM_CONCATENATE_BASE_AND_DATA, CKM_CONCATENATE_DATA_AND_BASE,
-// CKM_XOR_BASE_AND_DATA) and CKM_AES_ECB_ENCRYPT_DATA (the AES section's
-// "Key derivation by data encryption"). A Derive function returns the value
-// of the new key; token makes the object. CKM_EXTRACT_KEY_FROM_KEY and
-// CKM_AES_CBC_ENCRYPT_DATA (whose parameter cmodule does not decode yet) are
-// not implemented.
+// CKM_XOR_BASE_AND_DATA); the encryption of data is in encrypt_data.go. A
+// Derive function returns the value of the new key; token makes the object.
+// CKM_EXTRACT_KEY_FROM_KEY is not implemented.
 //
 // Lengths follow SoftHSMv2 (SoftHSM::deriveSymmetric): without a
 // CKA_VALUE_LEN the concatenations give all their bytes and the XOR the
@@ -179,43 +176,6 @@ func xorBaseAndData(base *Key, param any, keyLen int, _ func(ck.ObjectHandle) (*
 	out := make([]byte, min(len(b), len(d)))
 	for i := range out {
 		out[i] = b[i] ^ d[i]
-	}
-	return leading(out, keyLen)
-}
-
-// aesECBEncryptData is CKM_AES_ECB_ENCRYPT_DATA: the AES-ECB encryption of
-// the data (a non-zero multiple of the block size, as SoftHSMv2 requires)
-// under the base AES key. Its output has no natural key length, so
-// CKA_VALUE_LEN is required (SoftHSMv2 likewise).
-func aesECBEncryptData(base *Key, param any, keyLen int, _ func(ck.ObjectHandle) (*Key, error)) ([]byte, error) {
-	d, err := stringData(param)
-	if err != nil {
-		return nil, err
-	}
-	if len(d)%aes.BlockSize != 0 {
-		return nil, errParam("AES_ECB_ENCRYPT_DATA data is not a multiple of 16 bytes")
-	}
-	if base == nil || base.Class != ck.CKO_SECRET_KEY || base.Type != ck.CKK_AES {
-		return nil, fmt.Errorf("mech: not an AES key: %w", ck.CKR_KEY_TYPE_INCONSISTENT)
-	}
-	if keyLen == 0 {
-		return nil, fmt.Errorf("mech: CKM_AES_ECB_ENCRYPT_DATA needs CKA_VALUE_LEN: %w", ck.CKR_TEMPLATE_INCOMPLETE)
-	}
-	if err := checkKeyLen(keyLen); err != nil {
-		return nil, err
-	}
-	if keyLen > len(d) {
-		return nil, errTooLong(keyLen, len(d))
-	}
-	st, err := base.aesState()
-	if err != nil {
-		return nil, err
-	}
-	// Only the blocks that reach the key are encrypted.
-	n := (keyLen + aes.BlockSize - 1) / aes.BlockSize * aes.BlockSize
-	out := make([]byte, n)
-	for i := 0; i < n; i += aes.BlockSize {
-		st.block.Encrypt(out[i:i+aes.BlockSize], d[i:i+aes.BlockSize])
 	}
 	return leading(out, keyLen)
 }

@@ -1,6 +1,7 @@
 package mech
 
 import (
+	"crypto/cipher"
 	"slices"
 
 	"github.com/kagi-hsm/kagi/token/ck"
@@ -11,7 +12,7 @@ import (
 // where it lists the mechanism: CKM_ECDH1_DERIVE with CKF_DERIVE and the EC
 // key sizes (kagi's curves, 224..521 bits, X25519's 255 inside; the EC
 // capability flags added, as on every kagi row taking CKK_EC keys, where
-// SoftHSMv2 2.6 reports CKF_DERIVE alone), CKM_AES_ECB_ENCRYPT_DATA with
+// SoftHSMv2 2.6 reports CKF_DERIVE alone), the *_ENCRYPT_DATA rows with
 // 0/0 and CKF_DERIVE, and the CKM_CONCATENATE_* rows of SoftHSMv2 after 2.6
 // (1..512, CKF_DERIVE). Rows SoftHSMv2 lacks copy their family:
 // CKM_ECDH1_COFACTOR_DERIVE copies CKM_ECDH1_DERIVE,
@@ -85,12 +86,12 @@ var deriveRegistry = []*Spec{
 		KeyTypes: deriveSecretKeyTypes,
 		Derive:   xorBaseAndData,
 	},
-	{
-		Type: ck.CKM_AES_ECB_ENCRYPT_DATA, Name: "CKM_AES_ECB_ENCRYPT_DATA",
-		Info:     ck.MechanismInfo{Flags: ck.CKF_DERIVE},
-		KeyTypes: []ck.KeyType{ck.CKK_AES},
-		Derive:   aesECBEncryptData,
-	},
+	encryptDataRow(ck.CKM_AES_ECB_ENCRYPT_DATA, "CKM_AES_ECB_ENCRYPT_DATA", false, []ck.KeyType{ck.CKK_AES}, aesBlockFor),
+	encryptDataRow(ck.CKM_AES_CBC_ENCRYPT_DATA, "CKM_AES_CBC_ENCRYPT_DATA", true, []ck.KeyType{ck.CKK_AES}, aesBlockFor),
+	encryptDataRow(ck.CKM_DES_ECB_ENCRYPT_DATA, "CKM_DES_ECB_ENCRYPT_DATA", false, desKeyTypes, desBlockFor),
+	encryptDataRow(ck.CKM_DES_CBC_ENCRYPT_DATA, "CKM_DES_CBC_ENCRYPT_DATA", true, desKeyTypes, desBlockFor),
+	encryptDataRow(ck.CKM_DES3_ECB_ENCRYPT_DATA, "CKM_DES3_ECB_ENCRYPT_DATA", false, des3KeyTypes, des3BlockFor),
+	encryptDataRow(ck.CKM_DES3_CBC_ENCRYPT_DATA, "CKM_DES3_CBC_ENCRYPT_DATA", true, des3KeyTypes, des3BlockFor),
 	{
 		// Base key sizes in bits, as the SP 800-108 section asks: any
 		// generic secret kagi stores (AES keys lie inside).
@@ -99,4 +100,15 @@ var deriveRegistry = []*Spec{
 		KeyTypes: sp800108KeyTypes,
 		Derive:   deriveSP800108Counter,
 	},
+}
+
+// encryptDataRow is a row of encrypt_data.go: MechanismInfo 0/0 with
+// CKF_DERIVE, as SoftHSMv2 reports for all six.
+func encryptDataRow(t ck.MechanismType, name string, cbc bool, kts []ck.KeyType, key func(*Key, string) (cipher.Block, error)) *Spec {
+	return &Spec{
+		Type: t, Name: name,
+		Info:     ck.MechanismInfo{Flags: ck.CKF_DERIVE},
+		KeyTypes: kts,
+		Derive:   encryptDataMech{name: name, cbc: cbc, key: key}.derive,
+	}
 }

@@ -1487,6 +1487,60 @@ static void check_sp800_108(void)
 	    "kbkdf: a counter format of the wrong size");
 }
 
+/* CKM_AES_CBC_ENCRYPT_DATA through CK_AES_CBC_ENCRYPT_DATA_PARAMS (the IV
+ * is an array inside the structure): SP 800-38A F.2.1, CBC-AES128.Encrypt,
+ * first two blocks, as a 32-byte AES key. */
+static void check_cbc_encrypt_data(void)
+{
+	CK_BYTE k[16], pt[32], ct[32], got[32];
+	CK_OBJECT_CLASS sk = CKO_SECRET_KEY;
+	CK_KEY_TYPE aes = CKK_AES;
+	CK_ULONG len32 = 32;
+	CK_ATTRIBUTE base_tmpl[] = {{CKA_CLASS, &sk, sizeof sk}, {CKA_KEY_TYPE, &aes, sizeof aes},
+				    {CKA_VALUE, k, sizeof k}, {CKA_DERIVE, &yes, 1}};
+	CK_ATTRIBUTE out_tmpl[] = {{CKA_CLASS, &sk, sizeof sk}, {CKA_KEY_TYPE, &aes, sizeof aes},
+				   {CKA_VALUE_LEN, &len32, sizeof len32}, {CKA_EXTRACTABLE, &yes, 1},
+				   {CKA_SENSITIVE, &no, 1}};
+	CK_AES_CBC_ENCRYPT_DATA_PARAMS p;
+	CK_DES_CBC_ENCRYPT_DATA_PARAMS dp;
+	CK_MECHANISM m = {CKM_AES_CBC_ENCRYPT_DATA, &p, sizeof p};
+	CK_OBJECT_HANDLE base, key;
+	CK_ATTRIBUTE value = {CKA_VALUE, got, sizeof got};
+	int same = 1, i;
+
+	unhex_into("2b7e151628aed2a6abf7158809cf4f3c", k);
+	unhex_into("000102030405060708090a0b0c0d0e0f", p.iv);
+	unhex_into("6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51", pt);
+	unhex_into("7649abac8119b246cee98e9b12e9197d5086cb9b507219ee95db113a917678b2", ct);
+	p.pData = pt;
+	p.length = sizeof pt;
+	if (!chk(f3->C_CreateObject(rw, base_tmpl, 4, &base), CKR_OK, "cbc data: base key"))
+		return;
+	if (!chk(f3->C_DeriveKey(rw, &m, base, out_tmpl, 5, &key), CKR_OK, "cbc data: C_DeriveKey"))
+		return;
+	chk(f3->C_GetAttributeValue(rw, key, &value, 1), CKR_OK, "cbc data: derived value");
+	for (i = 0; i < 32; i++)
+		same &= got[i] == ct[i];
+	truth(same && value.ulValueLen == 32, "", "cbc data: the SP 800-38A ciphertext");
+	p.length = 31;
+	chk(f3->C_DeriveKey(rw, &m, base, out_tmpl, 5, &key), CKR_MECHANISM_PARAM_INVALID,
+	    "cbc data: data not whole blocks");
+	p.pData = NULL;
+	p.length = 32;
+	chk(f3->C_DeriveKey(rw, &m, base, out_tmpl, 5, &key), CKR_MECHANISM_PARAM_INVALID,
+	    "cbc data: pData NULL with a length");
+	/* The DES structure (an 8-byte IV) is not the AES one. */
+	dp.pData = pt;
+	dp.length = 32;
+	m.pParameter = &dp;
+	m.ulParameterLen = sizeof dp;
+	chk(f3->C_DeriveKey(rw, &m, base, out_tmpl, 5, &key), CKR_MECHANISM_PARAM_INVALID,
+	    "cbc data: CK_DES_CBC_ENCRYPT_DATA_PARAMS for AES");
+	m.mechanism = CKM_DES3_CBC_ENCRYPT_DATA;
+	chk(f3->C_DeriveKey(rw, &m, base, out_tmpl, 5, &key), CKR_KEY_TYPE_INCONSISTENT,
+	    "cbc data: DES3 derivation from an AES key");
+}
+
 static void check_misc(void)
 {
 	CK_SESSION_HANDLE h;
@@ -1599,6 +1653,7 @@ static int mode_all(void)
 	check_array_attributes();
 	check_messages();
 	check_sp800_108();
+	check_cbc_encrypt_data();
 	check_output_lengths();
 	check_read_only();
 	check_misc();

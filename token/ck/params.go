@@ -121,3 +121,11 @@ type SP800108DKMLengthFormat struct {
 	LittleEndian bool
 	WidthBits    ULong
 }
+
+// CBCEncryptDataParams is CK_AES_CBC_ENCRYPT_DATA_PARAMS (a 16-byte IV) or
+// CK_DES_CBC_ENCRYPT_DATA_PARAMS (an 8-byte IV): the IV and the data that
+// CKM_*_CBC_ENCRYPT_DATA encrypts into the new key.
+type CBCEncryptDataParams struct {
+	IV   []byte
+	Data []byte
+}
