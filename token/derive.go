@@ -11,6 +11,30 @@ import (
 // names none: a secret key, except for CKM_HKDF_DATA, which makes data.
 var derivedClass = map[ck.MechanismType]ck.ObjectClass{ck.CKM_HKDF_DATA: ck.CKO_DATA}
 
+// keepsKeyBits are the derivations whose output holds the bits of the keys
+// they take. The spec's rule for each (PKCS#11 3.0 current mechanisms,
+// "Miscellaneous simple key derivation mechanisms"): if any of those keys
+// is sensitive, so is the derived key, and if any is not extractable,
+// neither is the derived key, whatever the template says. Without it a
+// sensitive key could be read back through a derived copy of its bits.
+var keepsKeyBits = map[ck.MechanismType]bool{
+	ck.CKM_CONCATENATE_BASE_AND_KEY:  true,
+	ck.CKM_CONCATENATE_BASE_AND_DATA: true,
+	ck.CKM_CONCATENATE_DATA_AND_BASE: true,
+	ck.CKM_XOR_BASE_AND_DATA:         true,
+}
+
+// keyProtection gathers, over the keys a derivation reads, whether any is
+// sensitive and whether any is not extractable.
+type keyProtection struct {
+	sensitive, unextractable bool
+}
+
+func (p *keyProtection) add(a attrMap) {
+	p.sensitive = p.sensitive || a.bool(ck.CKA_SENSITIVE)
+	p.unextractable = p.unextractable || !a.bool(ck.CKA_EXTRACTABLE)
+}
+
 // DeriveKey is C_DeriveKey (PKCS#11 3.0 section 5.18). The new key's
 // history attributes follow section 4.10: CKA_ALWAYS_SENSITIVE only if the
 // base key was always sensitive and the new one is sensitive, and likewise
@@ -19,10 +43,12 @@ func (l *Library) DeriveKey(sh ck.SessionHandle, m ck.Mechanism, baseKey ck.Obje
 	if l.selfTestErr != nil {
 		return 0, ck.CKR_GENERAL_ERROR
 	}
-	s, spec, base, baseAttrs, na, other, err := l.deriveSetup(sh, m, baseKey, tmpl)
+	var prot keyProtection
+	s, spec, base, baseAttrs, na, other, err := l.deriveSetup(sh, m, baseKey, tmpl, &prot)
 	if err != nil {
 		return 0, err
 	}
+	prot.add(baseAttrs)
 	keyLen := 0
 	if v, ok := na.attrs.ulong(ck.CKA_VALUE_LEN); ok {
 		keyLen = int(v)
@@ -45,6 +71,14 @@ func (l *Library) DeriveKey(sh ck.SessionHandle, m ck.Mechanism, baseKey ck.Obje
 		if computed, err = mech.UnwrapAttrs(class, na.keyType, value); err != nil {
 			// The derived bytes do not make a key of the asked type.
 			return 0, ck.CKR_TEMPLATE_INCONSISTENT
+		}
+		if keepsKeyBits[m.Type] {
+			if prot.sensitive {
+				na.attrs[ck.CKA_SENSITIVE] = ck.BoolBytes(true)
+			}
+			if prot.unextractable {
+				na.attrs[ck.CKA_EXTRACTABLE] = ck.BoolBytes(false)
+			}
 		}
 		na.attrs[ck.CKA_ALWAYS_SENSITIVE] = ck.BoolBytes(baseAttrs.bool(ck.CKA_ALWAYS_SENSITIVE) && na.attrs.bool(ck.CKA_SENSITIVE))
 		na.attrs[ck.CKA_NEVER_EXTRACTABLE] = ck.BoolBytes(baseAttrs.bool(ck.CKA_NEVER_EXTRACTABLE) && !na.attrs.bool(ck.CKA_EXTRACTABLE))
@@ -69,8 +103,9 @@ func (l *Library) DeriveKey(sh ck.SessionHandle, m ck.Mechanism, baseKey ck.Obje
 
 // deriveSetup checks a C_DeriveKey call under the library's read lock: the
 // session, the mechanism, the base key and the template. other resolves a
-// second key named in the parameter, taking the read lock itself.
-func (l *Library) deriveSetup(sh ck.SessionHandle, m ck.Mechanism, baseKey ck.ObjectHandle, tmpl []ck.Attribute) (
+// second key named in the parameter, taking the read lock itself, and adds
+// its protection to prot.
+func (l *Library) deriveSetup(sh ck.SessionHandle, m ck.Mechanism, baseKey ck.ObjectHandle, tmpl []ck.Attribute, prot *keyProtection) (
 	*session, *mech.Spec, *object, attrMap, *newAttrs, func(ck.ObjectHandle) (*mech.Key, error), error) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
@@ -115,12 +150,15 @@ func (l *Library) deriveSetup(sh ck.SessionHandle, m ck.Mechanism, baseKey ck.Ob
 	other := func(h ck.ObjectHandle) (*mech.Key, error) {
 		l.mu.RLock()
 		o, err := l.visible(s, h, ck.CKR_KEY_HANDLE_INVALID)
+		if err == nil && (o.class != ck.CKO_SECRET_KEY || !o.attrs.bool(ck.CKA_DERIVE)) {
+			err = ck.CKR_KEY_FUNCTION_NOT_PERMITTED
+		}
+		if err == nil {
+			prot.add(o.attrs)
+		}
 		l.mu.RUnlock()
 		if err != nil {
 			return nil, err
-		}
-		if o.class != ck.CKO_SECRET_KEY || !o.attrs.bool(ck.CKA_DERIVE) {
-			return nil, ck.CKR_KEY_FUNCTION_NOT_PERMITTED
 		}
 		return o.mechKey()
 	}
