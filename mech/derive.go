@@ -11,9 +11,10 @@ import (
 // key derivation mechanisms of PKCS#11 3.0 current mechanisms ("Miscellaneous
 // simple key derivation mechanisms": CKM_CONCATENATE_BASE_AND_KEY,
 // CKM_CONCATENATE_BASE_AND_DATA, CKM_CONCATENATE_DATA_AND_BASE,
-// CKM_XOR_BASE_AND_DATA); the encryption of data is in encrypt_data.go. A
-// Derive function returns the value of the new key; token makes the object.
-// CKM_EXTRACT_KEY_FROM_KEY is not implemented.
+// CKM_XOR_BASE_AND_DATA, CKM_EXTRACT_KEY_FROM_KEY); the encryption of data
+// is in encrypt_data.go. A Derive function returns the value of the new
+// key; token makes the object (and keeps the protection of the keys whose
+// bits these copy).
 //
 // Lengths follow SoftHSMv2 (SoftHSM::deriveSymmetric): without a
 // CKA_VALUE_LEN the concatenations give all their bytes and the XOR the
@@ -178,4 +179,44 @@ func xorBaseAndData(base *Key, param any, keyLen int, _ func(ck.ObjectHandle) (*
 		out[i] = b[i] ^ d[i]
 	}
 	return leading(out, keyLen)
+}
+
+// extractKeyFromKey is CKM_EXTRACT_KEY_FROM_KEY: CKA_VALUE_LEN bytes of the
+// base key's bits from the bit the parameter (CK_EXTRACT_PARAMS, a
+// CK_ULONG) names on, bit 0 being the first byte's most significant bit,
+// wrapping around the end of the value. The length is required and may not
+// exceed the base key's; a bit index past the key is a parameter error.
+func extractKeyFromKey(base *Key, param any, keyLen int, _ func(ck.ObjectHandle) (*Key, error)) ([]byte, error) {
+	p, ok := param.([]byte)
+	if !ok {
+		return nil, errParam("CK_EXTRACT_PARAMS expected")
+	}
+	first, ok := ck.BytesULong(p)
+	if !ok {
+		return nil, errParam("CK_EXTRACT_PARAMS expected")
+	}
+	b, err := secretOf(base)
+	if err != nil {
+		return nil, err
+	}
+	nbits := 8 * len(b)
+	if first >= ck.ULong(nbits) {
+		return nil, errParam(fmt.Sprintf("CK_EXTRACT_PARAMS bit %d of a %d-bit key", first, nbits))
+	}
+	if keyLen == 0 {
+		return nil, fmt.Errorf("mech: CKM_EXTRACT_KEY_FROM_KEY needs CKA_VALUE_LEN: %w", ck.CKR_TEMPLATE_INCOMPLETE)
+	}
+	if err := checkKeyLen(keyLen); err != nil {
+		return nil, err
+	}
+	if keyLen > len(b) {
+		return nil, errTooLong(keyLen, len(b))
+	}
+	out := make([]byte, keyLen)
+	for i := range 8 * keyLen {
+		j := (int(first) + i) % nbits
+		bit := b[j/8] >> (7 - j%8) & 1
+		out[i/8] |= bit << (7 - i%8)
+	}
+	return out, nil
 }

@@ -17,7 +17,8 @@ import (
 // (1..512, CKF_DERIVE). Rows SoftHSMv2 lacks copy their family:
 // CKM_ECDH1_COFACTOR_DERIVE copies CKM_ECDH1_DERIVE,
 // CKM_EC_MONTGOMERY_KEY_PAIR_GEN copies CKM_EC_EDWARDS_KEY_PAIR_GEN (255
-// bits), CKM_XOR_BASE_AND_DATA the concatenations, and the HKDF rows take
+// bits), CKM_XOR_BASE_AND_DATA and CKM_EXTRACT_KEY_FROM_KEY the
+// concatenations, and the HKDF rows take
 // secret keys of CKM_GENERIC_SECRET_KEY_GEN's range.
 
 // deriveSecretKeyTypes are the base key types of the derivations that take
@@ -67,6 +68,12 @@ var deriveRegistry = []*Spec{
 		Info:     ck.MechanismInfo{MinKeySize: 1, MaxKeySize: 512, Flags: ck.CKF_DERIVE},
 		KeyTypes: deriveSecretKeyTypes,
 		Derive:   concatenateBaseAndKey,
+	},
+	{
+		Type: ck.CKM_EXTRACT_KEY_FROM_KEY, Name: "CKM_EXTRACT_KEY_FROM_KEY",
+		Info:     ck.MechanismInfo{MinKeySize: 1, MaxKeySize: 512, Flags: ck.CKF_DERIVE},
+		KeyTypes: deriveSecretKeyTypes,
+		Derive:   extractKeyFromKey,
 	},
 	{
 		Type: ck.CKM_CONCATENATE_BASE_AND_DATA, Name: "CKM_CONCATENATE_BASE_AND_DATA",

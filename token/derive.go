@@ -13,7 +13,9 @@ var derivedClass = map[ck.MechanismType]ck.ObjectClass{ck.CKM_HKDF_DATA: ck.CKO_
 
 // keepsKeyBits are the derivations whose output holds the bits of the keys
 // they take. The spec's rule for each (PKCS#11 3.0 current mechanisms,
-// "Miscellaneous simple key derivation mechanisms"): if any of those keys
+// "Miscellaneous simple key derivation mechanisms"; for
+// CKM_EXTRACT_KEY_FROM_KEY it reads "must also be sensitive for the
+// derivation to succeed", which the forced attribute meets): if any of those keys
 // is sensitive, so is the derived key, and if any is not extractable,
 // neither is the derived key, whatever the template says. Without it a
 // sensitive key could be read back through a derived copy of its bits.
@@ -22,6 +24,7 @@ var keepsKeyBits = map[ck.MechanismType]bool{
 	ck.CKM_CONCATENATE_BASE_AND_DATA: true,
 	ck.CKM_CONCATENATE_DATA_AND_BASE: true,
 	ck.CKM_XOR_BASE_AND_DATA:         true,
+	ck.CKM_EXTRACT_KEY_FROM_KEY:      true,
 }
 
 // keyProtection gathers, over the keys a derivation reads, whether any is

@@ -33,23 +33,31 @@ func TestDeriveKeepsProtection(t *testing.T) {
 		name  string
 		base  ck.ObjectHandle
 		mech  ck.Mechanism
-		sens  bool   // the derived key's CKA_SENSITIVE
-		extr  bool   // the derived key's CKA_EXTRACTABLE
-		value []byte // nil: unreadable
+		sens  bool           // the derived key's CKA_SENSITIVE
+		extr  bool           // the derived key's CKA_EXTRACTABLE
+		value []byte         // nil: unreadable
+		tmpl  []ck.Attribute // nil: open
 	}
+	sized := append(slices.Clip(open), attr(ck.CKA_VALUE_LEN, 16))
 	// CKM_CONCATENATE_BASE_AND_KEY takes the protection of the second key too.
 	other := key(true, false)
 	cases := []protCase{
-		{"concat-data/plain", plain, ck.Mechanism{Type: ck.CKM_CONCATENATE_BASE_AND_DATA, Param: data}, false, true, slices.Concat(value, data.Data)},
-		{"concat-data/sensitive", key(true, true), ck.Mechanism{Type: ck.CKM_CONCATENATE_BASE_AND_DATA, Param: data}, true, true, nil},
-		{"data-concat/unextractable", key(false, false), ck.Mechanism{Type: ck.CKM_CONCATENATE_DATA_AND_BASE, Param: data}, false, false, nil},
-		{"xor/both", key(true, false), ck.Mechanism{Type: ck.CKM_XOR_BASE_AND_DATA, Param: data}, true, false, nil},
-		{"xor/plain", plain, ck.Mechanism{Type: ck.CKM_XOR_BASE_AND_DATA, Param: data}, false, true, value},
-		{"concat-key/second-protected", plain, ck.Mechanism{Type: ck.CKM_CONCATENATE_BASE_AND_KEY, Param: ck.ULongBytes(ck.ULong(other))}, true, false, nil},
+		{"concat-data/plain", plain, ck.Mechanism{Type: ck.CKM_CONCATENATE_BASE_AND_DATA, Param: data}, false, true, slices.Concat(value, data.Data), nil},
+		{"concat-data/sensitive", key(true, true), ck.Mechanism{Type: ck.CKM_CONCATENATE_BASE_AND_DATA, Param: data}, true, true, nil, nil},
+		{"data-concat/unextractable", key(false, false), ck.Mechanism{Type: ck.CKM_CONCATENATE_DATA_AND_BASE, Param: data}, false, false, nil, nil},
+		{"xor/both", key(true, false), ck.Mechanism{Type: ck.CKM_XOR_BASE_AND_DATA, Param: data}, true, false, nil, nil},
+		{"xor/plain", plain, ck.Mechanism{Type: ck.CKM_XOR_BASE_AND_DATA, Param: data}, false, true, value, nil},
+		{"extract/plain", plain, ck.Mechanism{Type: ck.CKM_EXTRACT_KEY_FROM_KEY, Param: ck.ULongBytes(8)}, false, true, value, sized},
+		{"extract/sensitive", key(true, true), ck.Mechanism{Type: ck.CKM_EXTRACT_KEY_FROM_KEY, Param: ck.ULongBytes(8)}, true, true, nil, sized},
+		{"concat-key/second-protected", plain, ck.Mechanism{Type: ck.CKM_CONCATENATE_BASE_AND_KEY, Param: ck.ULongBytes(ck.ULong(other))}, true, false, nil, nil},
 	}
 
 	for _, c := range cases {
-		h, err := l.DeriveKey(sh, c.mech, c.base, open)
+		tmpl := open
+		if c.tmpl != nil {
+			tmpl = c.tmpl
+		}
+		h, err := l.DeriveKey(sh, c.mech, c.base, tmpl)
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
