@@ -53,7 +53,8 @@ var mechParams = map[ck.MechanismType]paramDecoder{
 	ck.CKM_HKDF_DERIVE: hkdfParams,
 	ck.CKM_HKDF_DATA:   hkdfParams,
 
-	ck.CKM_SP800_108_COUNTER_KDF: sp800108Params,
+	ck.CKM_SP800_108_COUNTER_KDF:  sp800108Params,
+	ck.CKM_SP800_108_FEEDBACK_KDF: sp800108FeedbackParams,
 }
 
 // messageParams is the same for the per-message parameter of the message
@@ -338,19 +339,53 @@ func sp800108Params(p unsafe.Pointer, n C.CK_ULONG) (any, C.CK_RV) {
 	if !ok {
 		return nil, rvParamInvalid
 	}
-	count := c.ulNumberOfDataParams
-	if (c.pDataParams == nil && count != 0) || count > maxLen/C.CK_ULONG(unsafe.Sizeof(C.CK_PRF_DATA_PARAM{})) {
+	data, rv := prfDataParams(c.pDataParams, c.ulNumberOfDataParams)
+	if rv != rvOK {
+		return nil, rv
+	}
+	return ck.SP800108Params{
+		PRF:            ck.MechanismType(c.prfType),
+		Data:           data,
+		AdditionalKeys: ck.ULong(c.ulAdditionalDerivedKeys),
+	}, rvOK
+}
+
+// sp800108FeedbackParams reads CK_SP800_108_FEEDBACK_KDF_PARAMS: the same
+// fields and the IV (NULL with ulIVLen 0 is an empty IV).
+func sp800108FeedbackParams(p unsafe.Pointer, n C.CK_ULONG) (any, C.CK_RV) {
+	c, ok := paramStruct[C.CK_SP800_108_FEEDBACK_KDF_PARAMS](p, n)
+	if !ok {
 		return nil, rvParamInvalid
 	}
-	g := ck.SP800108Params{
-		PRF:            ck.MechanismType(c.prfType),
-		AdditionalKeys: ck.ULong(c.ulAdditionalDerivedKeys),
+	data, rv := prfDataParams(c.pDataParams, c.ulNumberOfDataParams)
+	if rv != rvOK {
+		return nil, rv
+	}
+	iv := paramBytes(c.pIV, c.ulIVLen, &ok)
+	if !ok {
+		return nil, rvParamInvalid
+	}
+	return ck.SP800108FeedbackParams{
+		SP800108Params: ck.SP800108Params{
+			PRF:            ck.MechanismType(c.prfType),
+			Data:           data,
+			AdditionalKeys: ck.ULong(c.ulAdditionalDerivedKeys),
+		},
+		IV: iv,
+	}, rvOK
+}
+
+// prfDataParams copies a CK_PRF_DATA_PARAM array (see sp800108Params).
+func prfDataParams(p *C.CK_PRF_DATA_PARAM, count C.CK_ULONG) ([]ck.PRFDataParam, C.CK_RV) {
+	if (p == nil && count != 0) || count > maxLen/C.CK_ULONG(unsafe.Sizeof(C.CK_PRF_DATA_PARAM{})) {
+		return nil, rvParamInvalid
 	}
 	if count == 0 {
-		return g, rvOK
+		return nil, rvOK
 	}
-	g.Data = make([]ck.PRFDataParam, count)
-	for i, d := range unsafe.Slice(c.pDataParams, int(count)) {
+	out := make([]ck.PRFDataParam, count)
+	ok := true
+	for i, d := range unsafe.Slice(p, int(count)) {
 		e := ck.PRFDataParam{Type: ck.ULong(d._type)}
 		switch e.Type {
 		case ck.CK_SP800_108_ITERATION_VARIABLE, ck.CK_SP800_108_OPTIONAL_COUNTER:
@@ -378,7 +413,7 @@ func sp800108Params(p unsafe.Pointer, n C.CK_ULONG) (any, C.CK_RV) {
 				return nil, rvParamInvalid
 			}
 		}
-		g.Data[i] = e
+		out[i] = e
 	}
-	return g, rvOK
+	return out, rvOK
 }

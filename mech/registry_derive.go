@@ -107,6 +107,12 @@ var deriveRegistry = []*Spec{
 		KeyTypes: sp800108KeyTypes,
 		Derive:   deriveSP800108Counter,
 	},
+	{
+		Type: ck.CKM_SP800_108_FEEDBACK_KDF, Name: "CKM_SP800_108_FEEDBACK_KDF",
+		Info:     ck.MechanismInfo{MinKeySize: 8, MaxKeySize: 8 * maxSecretLen, Flags: ck.CKF_DERIVE},
+		KeyTypes: sp800108KeyTypes,
+		Derive:   deriveSP800108Feedback,
+	},
 }
 
 // encryptDataRow is a row of encrypt_data.go: MechanismInfo 0/0 with

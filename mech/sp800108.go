@@ -6,10 +6,17 @@ import (
 	"github.com/kagi-hsm/kagi/token/ck"
 )
 
-// SP 800-108 key derivation in counter mode: CKM_SP800_108_COUNTER_KDF
-// (PKCS#11 3.0 current mechanisms section 2.42, "SP 800-108 Key
-// Derivation"; NIST SP 800-108r1 section 4.1, "KDF in Counter Mode") with
-// CK_SP800_108_KDF_PARAMS.
+// SP 800-108 key derivation in counter mode, CKM_SP800_108_COUNTER_KDF with
+// CK_SP800_108_KDF_PARAMS, and in feedback mode, CKM_SP800_108_FEEDBACK_KDF
+// with CK_SP800_108_FEEDBACK_KDF_PARAMS (PKCS#11 3.0 current mechanisms
+// section 2.42, "SP 800-108 Key Derivation"; NIST SP 800-108r1 sections 4.1
+// and 4.2). The double-pipeline mode is not offered.
+//
+// Feedback mode differs from what follows for counter mode in the PRF
+// input only: K(0) is the IV (possibly empty), and
+// CK_SP800_108_ITERATION_VARIABLE, carrying no value, stands for K(i-1);
+// the counter is optional, as CK_SP800_108_OPTIONAL_COUNTER with its
+// format, at most once, and without it n is not bounded by a counter width.
 //
 // SP 800-108r1 section 4.1: with h the PRF's output length and L the
 // length of the derived key, n = ceil(L/h) (step 1), n must not exceed
@@ -142,15 +149,26 @@ func checkWidth(what string, bits ck.ULong, max ck.ULong) error {
 	return nil
 }
 
-// counterLayout checks the data parameters against the counter-mode
-// requirements ("Counter Mode KDF", the data field table).
-func counterLayout(data []ck.PRFDataParam) (kbkdfLayout, error) {
+// kbkdfLayoutOf checks the data parameters against the mode's requirements
+// (the data field tables of "Counter Mode KDF" and "Feedback Mode KDF"). In
+// counter mode the iteration variable is the counter and carries its format;
+// in feedback mode it stands for K(i-1), carries nothing, and a counter may
+// come as CK_SP800_108_OPTIONAL_COUNTER.
+func kbkdfLayoutOf(data []ck.PRFDataParam, feedback bool) (kbkdfLayout, error) {
 	var l kbkdfLayout
+	iterSeen := false
 	for _, d := range data {
 		switch d.Type {
 		case ck.CK_SP800_108_ITERATION_VARIABLE:
-			if l.counter != nil {
+			if iterSeen {
 				return l, errParam("more than one CK_SP800_108_ITERATION_VARIABLE")
+			}
+			iterSeen = true
+			if feedback {
+				if d.Counter != nil || len(d.Value) != 0 {
+					return l, errParam("CK_SP800_108_ITERATION_VARIABLE carries no value in feedback mode")
+				}
+				continue
 			}
 			if d.Counter == nil {
 				return l, errParam("CK_SP800_108_ITERATION_VARIABLE without CK_SP800_108_COUNTER_FORMAT")
@@ -160,7 +178,19 @@ func counterLayout(data []ck.PRFDataParam) (kbkdfLayout, error) {
 			}
 			l.counter = d.Counter
 		case ck.CK_SP800_108_OPTIONAL_COUNTER:
-			return l, errParam("CK_SP800_108_OPTIONAL_COUNTER is invalid in counter mode")
+			if !feedback {
+				return l, errParam("CK_SP800_108_OPTIONAL_COUNTER is invalid in counter mode")
+			}
+			if l.counter != nil {
+				return l, errParam("more than one CK_SP800_108_OPTIONAL_COUNTER")
+			}
+			if d.Counter == nil {
+				return l, errParam("CK_SP800_108_OPTIONAL_COUNTER without CK_SP800_108_COUNTER_FORMAT")
+			}
+			if err := checkWidth("counter", d.Counter.WidthBits, kbkdfMaxCounterBits); err != nil {
+				return l, err
+			}
+			l.counter = d.Counter
 		case ck.CK_SP800_108_DKM_LENGTH:
 			if l.dkm != nil {
 				return l, errParam("more than one CK_SP800_108_DKM_LENGTH")
@@ -185,7 +215,7 @@ func counterLayout(data []ck.PRFDataParam) (kbkdfLayout, error) {
 			return l, errParam(fmt.Sprintf("PRF data type %#x", d.Type))
 		}
 	}
-	if l.counter == nil {
+	if !iterSeen {
 		return l, errParam("no CK_SP800_108_ITERATION_VARIABLE")
 	}
 	return l, nil
@@ -209,6 +239,34 @@ func deriveSP800108Counter(base *Key, param any, keyLen int, _ func(ck.ObjectHan
 	if err != nil {
 		return nil, err
 	}
+	return deriveKBKDF(base, p, nil, keyLen, false)
+}
+
+// deriveSP800108Feedback is CKM_SP800_108_FEEDBACK_KDF's Derive.
+func deriveSP800108Feedback(base *Key, param any, keyLen int, _ func(ck.ObjectHandle) (*Key, error)) ([]byte, error) {
+	var p ck.SP800108FeedbackParams
+	switch v := param.(type) {
+	case ck.SP800108FeedbackParams:
+		p = v
+	case *ck.SP800108FeedbackParams:
+		if v == nil {
+			return nil, errParam("CK_SP800_108_FEEDBACK_KDF_PARAMS expected")
+		}
+		p = *v
+	default:
+		return nil, errParam("CK_SP800_108_FEEDBACK_KDF_PARAMS expected")
+	}
+	return deriveKBKDF(base, p.SP800108Params, p.IV, keyLen, true)
+}
+
+// deriveKBKDF runs counter mode (SP 800-108r1 section 4.1) or feedback mode
+// (section 4.2: K(0) = IV, K(i) = PRF(K_I, K(i-1) with the optional counter
+// and the caller's data in the caller's order)); iv is feedback mode's.
+func deriveKBKDF(base *Key, p ck.SP800108Params, iv []byte, keyLen int, feedback bool) ([]byte, error) {
+	name := "CKM_SP800_108_COUNTER_KDF"
+	if feedback {
+		name = "CKM_SP800_108_FEEDBACK_KDF"
+	}
 	prf, ok := kbkdfPRFs[p.PRF]
 	if !ok {
 		return nil, errParam(fmt.Sprintf("SP 800-108 PRF %#x not supported", p.PRF))
@@ -216,7 +274,7 @@ func deriveSP800108Counter(base *Key, param any, keyLen int, _ func(ck.ObjectHan
 	if p.AdditionalKeys != 0 {
 		return nil, errParam("additional derived keys are not supported")
 	}
-	l, err := counterLayout(p.Data)
+	l, err := kbkdfLayoutOf(p.Data, feedback)
 	if err != nil {
 		return nil, err
 	}
@@ -224,13 +282,17 @@ func deriveSP800108Counter(base *Key, param any, keyLen int, _ func(ck.ObjectHan
 		return nil, err
 	}
 	if keyLen == 0 {
-		return nil, fmt.Errorf("mech: CKM_SP800_108_COUNTER_KDF needs CKA_VALUE_LEN: %w", ck.CKR_TEMPLATE_INCOMPLETE)
+		return nil, fmt.Errorf("mech: %s needs CKA_VALUE_LEN: %w", name, ck.CKR_TEMPLATE_INCOMPLETE)
 	}
 
-	// Steps 1 and 2: n = ceil(L/h) iterations, at most 2^r - 1.
+	// Steps 1 and 2: n = ceil(L/h) iterations, at most 2^r - 1 with an
+	// r-bit counter (without one, kagi's largest key stays far below the
+	// 2^32 - 1 of section 4.2).
 	n := (keyLen + prf.size - 1) / prf.size
-	if maxN := 1<<l.counter.WidthBits - 1; n > maxN {
-		return nil, errTooLong(keyLen, maxN*prf.size)
+	if l.counter != nil {
+		if maxN := 1<<l.counter.WidthBits - 1; n > maxN {
+			return nil, errTooLong(keyLen, maxN*prf.size)
+		}
 	}
 	var dkmBits uint64
 	if l.dkm != nil {
@@ -247,33 +309,44 @@ func deriveSP800108Counter(base *Key, param any, keyLen int, _ func(ck.ObjectHan
 	if err != nil {
 		return nil, err
 	}
-	// The PRF input is laid out once; each iteration rewrites the counter.
-	var in []byte
-	ctrAt := 0
-	for _, d := range p.Data {
-		switch d.Type {
-		case ck.CK_SP800_108_ITERATION_VARIABLE:
-			ctrAt = len(in)
-			in = append(in, make([]byte, l.counter.WidthBits/8)...)
-		case ck.CK_SP800_108_DKM_LENGTH:
-			field := make([]byte, l.dkm.WidthBits/8)
-			putUint(field, dkmBits, l.dkm.LittleEndian)
-			in = append(in, field...)
-		default:
-			in = append(in, d.Value...)
-		}
-	}
-	ctr := in[ctrAt : ctrAt+int(l.counter.WidthBits/8)]
 	out := make([]byte, 0, n*prf.size)
+	prev := iv // feedback mode's K(0)
+	var in []byte
 	for i := 1; i <= n; i++ {
-		putUint(ctr, uint64(i), l.counter.LittleEndian)
+		in = in[:0]
+		for _, d := range p.Data {
+			switch d.Type {
+			case ck.CK_SP800_108_ITERATION_VARIABLE:
+				if feedback {
+					in = append(in, prev...)
+					continue
+				}
+				in = appendUint(in, uint64(i), l.counter)
+			case ck.CK_SP800_108_OPTIONAL_COUNTER:
+				in = appendUint(in, uint64(i), l.counter)
+			case ck.CK_SP800_108_DKM_LENGTH:
+				in = appendUint(in, dkmBits, &ck.SP800108CounterFormat{LittleEndian: l.dkm.LittleEndian, WidthBits: l.dkm.WidthBits})
+			default:
+				in = append(in, d.Value...)
+			}
+		}
 		k, err := mac(in)
 		if err != nil {
 			clear(out)
+			clear(in)
 			return nil, err
 		}
 		out = append(out, k...)
+		prev = out[len(out)-len(k):]
 		clear(k)
 	}
+	clear(in)
 	return leading(out, keyLen)
+}
+
+// appendUint appends v as a field of f's width and byte order.
+func appendUint(b []byte, v uint64, f *ck.SP800108CounterFormat) []byte {
+	field := make([]byte, f.WidthBits/8)
+	putUint(field, v, f.LittleEndian)
+	return append(b, field...)
 }

@@ -1541,6 +1541,54 @@ static void check_cbc_encrypt_data(void)
 	    "cbc data: DES3 derivation from an AES key");
 }
 
+/* CKM_SP800_108_FEEDBACK_KDF through CK_SP800_108_FEEDBACK_KDF_PARAMS (the
+ * IV pointer, an iteration variable with no value): NIST CAVP
+ * FeedbackModeNOzeroiv KDFFeedback_gen.rsp, HMAC_SHA256, counter before
+ * K(i-1), 32-bit counter, COUNT=0. */
+static void check_sp800_108_feedback(void)
+{
+	CK_BYTE ki[32], iv[32], fixed[51], ko[64], got[64];
+	CK_OBJECT_CLASS sk = CKO_SECRET_KEY;
+	CK_KEY_TYPE generic = CKK_GENERIC_SECRET;
+	CK_ULONG ko_len = sizeof ko;
+	CK_ATTRIBUTE base_tmpl[] = {{CKA_CLASS, &sk, sizeof sk}, {CKA_KEY_TYPE, &generic, sizeof generic},
+				    {CKA_VALUE, ki, sizeof ki}, {CKA_DERIVE, &yes, 1}};
+	CK_ATTRIBUTE out_tmpl[] = {{CKA_CLASS, &sk, sizeof sk}, {CKA_KEY_TYPE, &generic, sizeof generic},
+				   {CKA_VALUE_LEN, &ko_len, sizeof ko_len}, {CKA_EXTRACTABLE, &yes, 1},
+				   {CKA_SENSITIVE, &no, 1}};
+	CK_SP800_108_COUNTER_FORMAT ctr = {CK_FALSE, 32};
+	CK_PRF_DATA_PARAM data[] = {{CK_SP800_108_OPTIONAL_COUNTER, &ctr, sizeof ctr},
+				    {CK_SP800_108_ITERATION_VARIABLE, NULL, 0},
+				    {CK_SP800_108_BYTE_ARRAY, fixed, sizeof fixed}};
+	CK_SP800_108_FEEDBACK_KDF_PARAMS kdf = {CKM_SHA256_HMAC, 3, data, sizeof iv, iv, 0, NULL};
+	CK_MECHANISM m = {CKM_SP800_108_FEEDBACK_KDF, &kdf, sizeof kdf};
+	CK_OBJECT_HANDLE base, key;
+	CK_ATTRIBUTE value = {CKA_VALUE, got, sizeof got};
+	int same = 1, i;
+
+	unhex_into("7fc03e5206d7b9afac296874f662b5ce5a56d09b035e6d345ef46fef09e37bac", ki);
+	unhex_into("158e5080b675fb4d01be6ac2060f6f065b2960052e953d182c5df545084d15b5", iv);
+	unhex_into("c53d131516e5cc6600c6f03ce1315be549ff0ea1a174fab8699c3f99de70c247"
+		   "9296e7ef043ae765d108283fee53b2ed139472", fixed);
+	unhex_into("13930082409ceb4c9833422c42c837769dec20be932f7ef46b945edf056d0ca4"
+		   "7829b1a84ace1047370b07a5b6fe4f7311d63562f1e379034f67c90d396070d4", ko);
+	if (!chk(f3->C_CreateObject(rw, base_tmpl, 4, &base), CKR_OK, "kbkdf fb: base key"))
+		return;
+	if (!chk(f3->C_DeriveKey(rw, &m, base, out_tmpl, 5, &key), CKR_OK, "kbkdf fb: C_DeriveKey"))
+		return;
+	chk(f3->C_GetAttributeValue(rw, key, &value, 1), CKR_OK, "kbkdf fb: derived value");
+	for (i = 0; i < 64; i++)
+		same &= got[i] == ko[i];
+	truth(same && value.ulValueLen == 64, "", "kbkdf fb: the CAVP KO");
+	kdf.pIV = NULL; /* a length without the bytes */
+	chk(f3->C_DeriveKey(rw, &m, base, out_tmpl, 5, &key), CKR_MECHANISM_PARAM_INVALID,
+	    "kbkdf fb: pIV NULL with ulIVLen 32");
+	kdf.pIV = iv;
+	m.ulParameterLen = sizeof(CK_SP800_108_KDF_PARAMS); /* the counter mode's structure */
+	chk(f3->C_DeriveKey(rw, &m, base, out_tmpl, 5, &key), CKR_MECHANISM_PARAM_INVALID,
+	    "kbkdf fb: ulParameterLen of CK_SP800_108_KDF_PARAMS");
+}
+
 static void check_misc(void)
 {
 	CK_SESSION_HANDLE h;
@@ -1653,6 +1701,7 @@ static int mode_all(void)
 	check_array_attributes();
 	check_messages();
 	check_sp800_108();
+	check_sp800_108_feedback();
 	check_cbc_encrypt_data();
 	check_output_lengths();
 	check_read_only();

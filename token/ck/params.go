@@ -97,6 +97,14 @@ type SP800108Params struct {
 	AdditionalKeys ULong
 }
 
+// SP800108FeedbackParams is CK_SP800_108_FEEDBACK_KDF_PARAMS
+// (CKM_SP800_108_FEEDBACK_KDF): the counter mode's fields and the IV, the
+// chaining value of the first iteration (empty when ulIVLen is 0).
+type SP800108FeedbackParams struct {
+	SP800108Params
+	IV []byte
+}
+
 // PRFDataParam is CK_PRF_DATA_PARAM. Counter is the CK_SP800_108_COUNTER_FORMAT
 // of a CK_SP800_108_ITERATION_VARIABLE or CK_SP800_108_OPTIONAL_COUNTER
 // (nil when pValue was NULL), DKMLength the CK_SP800_108_DKM_LENGTH_FORMAT of
