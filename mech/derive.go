@@ -135,14 +135,22 @@ func concatenateBaseAndKey(base *Key, param any, keyLen int, other func(ck.Objec
 	return leading(slices.Concat(b, o), keyLen)
 }
 
+// baseAndData is what the data derivations read: the base key's value and
+// the parameter's data.
+func baseAndData(base *Key, param any) (b, d []byte, err error) {
+	if d, err = stringData(param); err != nil {
+		return nil, nil, err
+	}
+	if b, err = secretOf(base); err != nil {
+		return nil, nil, err
+	}
+	return b, d, nil
+}
+
 // concatenateBaseAndData is CKM_CONCATENATE_BASE_AND_DATA: the base
 // key's value followed by the data.
 func concatenateBaseAndData(base *Key, param any, keyLen int, _ func(ck.ObjectHandle) (*Key, error)) ([]byte, error) {
-	d, err := stringData(param)
-	if err != nil {
-		return nil, err
-	}
-	b, err := secretOf(base)
+	b, d, err := baseAndData(base, param)
 	if err != nil {
 		return nil, err
 	}
@@ -152,11 +160,7 @@ func concatenateBaseAndData(base *Key, param any, keyLen int, _ func(ck.ObjectHa
 // concatenateDataAndBase is CKM_CONCATENATE_DATA_AND_BASE: the data
 // followed by the base key's value.
 func concatenateDataAndBase(base *Key, param any, keyLen int, _ func(ck.ObjectHandle) (*Key, error)) ([]byte, error) {
-	d, err := stringData(param)
-	if err != nil {
-		return nil, err
-	}
-	b, err := secretOf(base)
+	b, d, err := baseAndData(base, param)
 	if err != nil {
 		return nil, err
 	}
@@ -166,11 +170,7 @@ func concatenateDataAndBase(base *Key, param any, keyLen int, _ func(ck.ObjectHa
 // xorBaseAndData is CKM_XOR_BASE_AND_DATA: the XOR of the
 // base key's value and the data, as long as the shorter of the two.
 func xorBaseAndData(base *Key, param any, keyLen int, _ func(ck.ObjectHandle) (*Key, error)) ([]byte, error) {
-	d, err := stringData(param)
-	if err != nil {
-		return nil, err
-	}
-	b, err := secretOf(base)
+	b, d, err := baseAndData(base, param)
 	if err != nil {
 		return nil, err
 	}
