@@ -108,7 +108,7 @@ func hmacPRF(h hashID, kt ck.KeyType) kbkdfPRF {
 
 // aesCMACPRF is AES-CMAC (SP 800-38B) over an AES key.
 func aesCMACPRF(base *Key) (func([]byte) ([]byte, error), error) {
-	m := cmacMech{name: "CKM_SP800_108_COUNTER_KDF", key: aesBlockFor}
+	m := cmacMech{name: "the SP 800-108 AES-CMAC PRF", key: aesBlockFor}
 	if _, err := m.key(base, m.name); err != nil {
 		return nil, err
 	}
