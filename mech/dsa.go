@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/asn1"
 	"fmt"
-	"hash"
 	"io"
 	"math/big"
 
@@ -246,7 +245,7 @@ func (m *dsaMech) sign(k *Key, param any) (SignOp, error) {
 	if !ok {
 		return nil, fmt.Errorf("mech: DSA signing needs a DSA private key: %w", ck.CKR_KEY_TYPE_INCONSISTENT)
 	}
-	return &dsaSign{dsaHasher: dsaHasher{alg: m.alg}, priv: priv, size: priv.Q.BitLen() / 8}, nil
+	return &dsaSign{msgHash: msgHash{raw: m.alg == nil, alg: m.alg}, priv: priv, size: priv.Q.BitLen() / 8}, nil
 }
 
 func (m *dsaMech) verify(k *Key, param any) (VerifyOp, error) {
@@ -257,7 +256,7 @@ func (m *dsaMech) verify(k *Key, param any) (VerifyOp, error) {
 	if !ok {
 		return nil, fmt.Errorf("mech: DSA verification needs a DSA public key: %w", ck.CKR_KEY_TYPE_INCONSISTENT)
 	}
-	return &dsaVerify{dsaHasher: dsaHasher{alg: m.alg}, pub: pub, size: pub.Q.BitLen() / 8}, nil
+	return &dsaVerify{msgHash: msgHash{raw: m.alg == nil, alg: m.alg}, pub: pub, size: pub.Q.BitLen() / 8}, nil
 }
 
 func (k *Key) dsaPrivate() (*dsa.PrivateKey, bool) {
@@ -276,50 +275,13 @@ func (k *Key) dsaPublic() (*dsa.PublicKey, bool) {
 	return p, ok
 }
 
-// dsaHasher is the message side shared by signing and verification: the
-// hash of the data for CKM_DSA_SHA*, the data itself (checked against the
-// lengths CKM_DSA takes) for CKM_DSA.
-type dsaHasher struct {
-	alg *hashAlg
-	h   hash.Hash
-}
-
-func (d *dsaHasher) digest(data []byte) ([]byte, error) {
-	if d.alg == nil {
-		if !dsaRawLens[len(data)] {
-			return nil, fmt.Errorf("mech: CKM_DSA input of %d bytes: %w", len(data), ck.CKR_DATA_LEN_RANGE)
-		}
-		return data, nil
+// dsaInput is the hash a DSA operation signs or verifies: the input itself
+// for CKM_DSA, which must have one of the lengths CKM_DSA takes.
+func dsaInput(m *msgHash, data []byte) ([]byte, error) {
+	if m.raw && !dsaRawLens[len(data)] {
+		return nil, fmt.Errorf("mech: CKM_DSA input of %d bytes: %w", len(data), ck.CKR_DATA_LEN_RANGE)
 	}
-	h := d.alg.get()
-	h.Write(data)
-	sum := h.Sum(nil)
-	d.alg.put(h)
-	return sum, nil
-}
-
-func (d *dsaHasher) update(part []byte) error {
-	if d.alg == nil {
-		return errNoMultiPart
-	}
-	if d.h == nil {
-		d.h = d.alg.get()
-	}
-	d.h.Write(part)
-	return nil
-}
-
-func (d *dsaHasher) final() ([]byte, error) {
-	if d.alg == nil {
-		return nil, errNoMultiPart
-	}
-	if d.h == nil {
-		d.h = d.alg.get()
-	}
-	sum := d.h.Sum(nil)
-	d.alg.put(d.h)
-	d.h = nil
-	return sum, nil
+	return m.sum(data), nil
 }
 
 // dsaTruncate is z of FIPS 186-4 section 4.6: the leftmost min(N, outlen)
@@ -333,7 +295,7 @@ func dsaTruncate(d []byte, size int) []byte {
 }
 
 type dsaSign struct {
-	dsaHasher
+	msgHash
 	priv *dsa.PrivateKey
 	size int
 }
@@ -341,7 +303,7 @@ type dsaSign struct {
 func (o *dsaSign) SigLen() int { return 2 * o.size }
 
 func (o *dsaSign) Sign(data []byte) ([]byte, error) {
-	d, err := o.digest(data)
+	d, err := dsaInput(&o.msgHash, data)
 	if err != nil {
 		return nil, err
 	}
@@ -372,7 +334,7 @@ func (o *dsaSign) Final() ([]byte, error) {
 }
 
 type dsaVerify struct {
-	dsaHasher
+	msgHash
 	pub  *dsa.PublicKey
 	size int
 }
@@ -391,7 +353,7 @@ func (o *dsaVerify) check(d, sig []byte) error {
 }
 
 func (o *dsaVerify) Verify(data, sig []byte) error {
-	d, err := o.digest(data)
+	d, err := dsaInput(&o.msgHash, data)
 	if err != nil {
 		return err
 	}

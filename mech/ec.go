@@ -5,7 +5,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/rand"
 	"fmt"
-	"hash"
 	"io"
 
 	"github.com/kagi-hsm/kagi/token/ck"
@@ -111,7 +110,7 @@ func (m *ecdsaMech) sign(k *Key, param any) (SignOp, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ecdsaSign{alg: m.alg, priv: priv, size: c.size}, nil
+	return &ecdsaSign{msgHash: msgHash{raw: m.alg == nil, alg: m.alg}, priv: priv, size: c.size}, nil
 }
 
 func (m *ecdsaMech) verify(k *Key, param any) (VerifyOp, error) {
@@ -122,29 +121,18 @@ func (m *ecdsaMech) verify(k *Key, param any) (VerifyOp, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ecdsaVerify{alg: m.alg, pub: pub, size: c.size}, nil
+	return &ecdsaVerify{msgHash: msgHash{raw: m.alg == nil, alg: m.alg}, pub: pub, size: c.size}, nil
 }
 
 type ecdsaSign struct {
-	alg    *hashAlg
-	priv   *ecdsa.PrivateKey
-	size   int
-	h      hash.Hash
-	digest [64]byte // here so it does not escape per call
+	msgHash
+	priv *ecdsa.PrivateKey
+	size int
 }
 
 func (o *ecdsaSign) SigLen() int { return 2 * o.size }
 
-func (o *ecdsaSign) Sign(data []byte) ([]byte, error) {
-	if o.alg == nil {
-		return o.signHash(data)
-	}
-	h := o.alg.get()
-	h.Write(data)
-	d := h.Sum(o.digest[:0])
-	o.alg.put(h)
-	return o.signHash(d)
-}
+func (o *ecdsaSign) Sign(data []byte) ([]byte, error) { return o.signHash(o.sum(data)) }
 
 func (o *ecdsaSign) signHash(d []byte) ([]byte, error) {
 	der, err := ecdsa.SignASN1(rand.Reader, o.priv, d)
@@ -158,37 +146,21 @@ func (o *ecdsaSign) signHash(d []byte) ([]byte, error) {
 	return sig, nil
 }
 
-func (o *ecdsaSign) Update(part []byte) error {
-	if o.alg == nil {
-		return errNoMultiPart
-	}
-	if o.h == nil {
-		o.h = o.alg.get()
-	}
-	o.h.Write(part)
-	return nil
-}
+func (o *ecdsaSign) Update(part []byte) error { return o.update(part) }
 
 func (o *ecdsaSign) Final() ([]byte, error) {
-	if o.alg == nil {
-		return nil, errNoMultiPart
+	d, err := o.final()
+	if err != nil {
+		return nil, err
 	}
-	if o.h == nil {
-		return o.Sign(nil)
-	}
-	d := o.h.Sum(o.digest[:0])
-	o.alg.put(o.h)
-	o.h = nil
 	return o.signHash(d)
 }
 
 type ecdsaVerify struct {
-	alg    *hashAlg
-	pub    *ecdsa.PublicKey
-	size   int
-	h      hash.Hash
-	digest [64]byte
-	der    [ecdsaMaxDER]byte
+	msgHash
+	pub  *ecdsa.PublicKey
+	size int
+	der  [ecdsaMaxDER]byte
 }
 
 func (o *ecdsaVerify) check(d, sig []byte) error {
@@ -202,40 +174,19 @@ func (o *ecdsaVerify) check(d, sig []byte) error {
 }
 
 func (o *ecdsaVerify) Verify(data, sig []byte) error {
-	if o.alg == nil {
-		return o.check(data, sig)
-	}
 	if len(sig) != 2*o.size {
-		return o.check(nil, sig)
+		return o.check(nil, sig) // the length error, without hashing
 	}
-	h := o.alg.get()
-	h.Write(data)
-	d := h.Sum(o.digest[:0])
-	o.alg.put(h)
-	return o.check(d, sig)
+	return o.check(o.sum(data), sig)
 }
 
-func (o *ecdsaVerify) Update(part []byte) error {
-	if o.alg == nil {
-		return errNoMultiPart
-	}
-	if o.h == nil {
-		o.h = o.alg.get()
-	}
-	o.h.Write(part)
-	return nil
-}
+func (o *ecdsaVerify) Update(part []byte) error { return o.update(part) }
 
 func (o *ecdsaVerify) Final(sig []byte) error {
-	if o.alg == nil {
-		return errNoMultiPart
+	d, err := o.final()
+	if err != nil {
+		return err
 	}
-	if o.h == nil {
-		o.h = o.alg.get()
-	}
-	d := o.h.Sum(o.digest[:0])
-	o.alg.put(o.h)
-	o.h = nil
 	return o.check(d, sig)
 }
 

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"fmt"
-	"hash"
 	"io"
 	"math/big"
 
@@ -232,7 +231,7 @@ func (m *rsaPKCSMech) sign(k *Key, param any) (SignOp, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &rsaSign{alg: m.alg, priv: priv}, nil
+	return &rsaSign{msgHash: msgHash{raw: m.alg == nil, alg: m.alg}, priv: priv}, nil
 }
 
 func (m *rsaPKCSMech) verify(k *Key, param any) (VerifyOp, error) {
@@ -243,7 +242,7 @@ func (m *rsaPKCSMech) verify(k *Key, param any) (VerifyOp, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &rsaVerify{alg: m.alg, pub: pub}, nil
+	return &rsaVerify{msgHash: msgHash{raw: m.alg == nil, alg: m.alg}, pub: pub}, nil
 }
 
 // rsaRawMax is the longest input CKM_RSA_PKCS signs: k-11 bytes (RFC 8017
@@ -255,65 +254,42 @@ func rsaRawMax(n *big.Int) int { return (n.BitLen()+7)/8 - 11 }
 var errNoMultiPart = fmt.Errorf("mech: mechanism is single-part only: %w", ck.CKR_FUNCTION_NOT_SUPPORTED)
 
 type rsaSign struct {
-	alg    *hashAlg
-	priv   *rsa.PrivateKey
-	h      hash.Hash
-	digest [64]byte // here so it does not escape per call
+	msgHash
+	priv *rsa.PrivateKey
 }
 
 func (o *rsaSign) SigLen() int { return (o.priv.N.BitLen() + 7) / 8 }
 
 func (o *rsaSign) Sign(data []byte) ([]byte, error) {
-	if o.alg == nil {
-		if len(data) > rsaRawMax(o.priv.N) {
-			return nil, fmt.Errorf("mech: CKM_RSA_PKCS input longer than k-11: %w", ck.CKR_DATA_LEN_RANGE)
-		}
-		return o.signDigest(nil, data)
+	if o.raw && len(data) > rsaRawMax(o.priv.N) {
+		return nil, fmt.Errorf("mech: CKM_RSA_PKCS input longer than k-11: %w", ck.CKR_DATA_LEN_RANGE)
 	}
-	h := o.alg.get()
-	h.Write(data)
-	d := h.Sum(o.digest[:0])
-	o.alg.put(h)
-	return o.signDigest(o.alg, d)
+	return o.signDigest(o.sum(data))
 }
 
-func (o *rsaSign) signDigest(alg *hashAlg, d []byte) ([]byte, error) {
-	sig, err := rsa.SignPKCS1v15(nil, o.priv, cryptoHash(alg), d)
+// signDigest signs d, the hash of alg (nil for CKM_RSA_PKCS: d is the
+// DigestInfo or other data the caller formed).
+func (o *rsaSign) signDigest(d []byte) ([]byte, error) {
+	sig, err := rsa.SignPKCS1v15(nil, o.priv, cryptoHash(o.alg), d)
 	if err != nil {
 		return nil, fmt.Errorf("mech: RSA sign: %w", ck.CKR_FUNCTION_FAILED)
 	}
 	return sig, nil
 }
 
-func (o *rsaSign) Update(part []byte) error {
-	if o.alg == nil {
-		return errNoMultiPart
-	}
-	if o.h == nil {
-		o.h = o.alg.get()
-	}
-	o.h.Write(part)
-	return nil
-}
+func (o *rsaSign) Update(part []byte) error { return o.update(part) }
 
 func (o *rsaSign) Final() ([]byte, error) {
-	if o.alg == nil {
-		return nil, errNoMultiPart
+	d, err := o.final()
+	if err != nil {
+		return nil, err
 	}
-	if o.h == nil {
-		return o.Sign(nil)
-	}
-	d := o.h.Sum(o.digest[:0])
-	o.alg.put(o.h)
-	o.h = nil
-	return o.signDigest(o.alg, d)
+	return o.signDigest(d)
 }
 
 type rsaVerify struct {
-	alg    *hashAlg
-	pub    *rsa.PublicKey
-	h      hash.Hash
-	digest [64]byte
+	msgHash
+	pub *rsa.PublicKey
 }
 
 func (o *rsaVerify) sigLen(sig []byte) error {
@@ -323,53 +299,35 @@ func (o *rsaVerify) sigLen(sig []byte) error {
 	return nil
 }
 
-func (o *rsaVerify) check(alg *hashAlg, d, sig []byte) error {
-	if err := rsa.VerifyPKCS1v15(o.pub, cryptoHash(alg), d, sig); err != nil {
+func (o *rsaVerify) check(d, sig []byte) error {
+	if err := rsa.VerifyPKCS1v15(o.pub, cryptoHash(o.alg), d, sig); err != nil {
 		return fmt.Errorf("mech: RSA verify: %w", ck.CKR_SIGNATURE_INVALID)
 	}
 	return nil
 }
 
 func (o *rsaVerify) Verify(data, sig []byte) error {
-	if o.alg == nil && len(data) > rsaRawMax(o.pub.N) {
+	if o.raw && len(data) > rsaRawMax(o.pub.N) {
 		return fmt.Errorf("mech: CKM_RSA_PKCS input longer than k-11: %w", ck.CKR_DATA_LEN_RANGE)
 	}
 	if err := o.sigLen(sig); err != nil {
 		return err
 	}
-	if o.alg == nil {
-		return o.check(nil, data, sig)
-	}
-	h := o.alg.get()
-	h.Write(data)
-	d := h.Sum(o.digest[:0])
-	o.alg.put(h)
-	return o.check(o.alg, d, sig)
+	return o.check(o.sum(data), sig)
 }
 
-func (o *rsaVerify) Update(part []byte) error {
-	if o.alg == nil {
-		return errNoMultiPart
-	}
-	if o.h == nil {
-		o.h = o.alg.get()
-	}
-	o.h.Write(part)
-	return nil
-}
+func (o *rsaVerify) Update(part []byte) error { return o.update(part) }
 
 func (o *rsaVerify) Final(sig []byte) error {
-	if o.alg == nil {
+	if o.raw {
 		return errNoMultiPart
 	}
 	if err := o.sigLen(sig); err != nil {
 		return err
 	}
-	if o.h == nil {
-		o.h = o.alg.get()
+	d, err := o.final()
+	if err != nil {
+		return err
 	}
-	d := o.h.Sum(o.digest[:0])
-	o.alg.put(o.h)
-	o.h = nil
-	return o.check(o.alg, d, sig)
+	return o.check(d, sig)
 }

@@ -6,7 +6,6 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"hash"
 
 	"github.com/kagi-hsm/kagi/token/ck"
 )
@@ -78,7 +77,7 @@ func (m *rsaPSSMech) sign(k *Key, param any) (SignOp, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &pssSign{pssHash: pssHash{raw: m.alg == nil, alg: alg}, mgf: mgf, salt: salt, priv: priv}, nil
+	return &pssSign{msgHash: msgHash{raw: m.alg == nil, alg: alg}, mgf: mgf, salt: salt, priv: priv}, nil
 }
 
 func (m *rsaPSSMech) verify(k *Key, param any) (VerifyOp, error) {
@@ -90,59 +89,20 @@ func (m *rsaPSSMech) verify(k *Key, param any) (VerifyOp, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &pssVerify{pssHash: pssHash{raw: m.alg == nil, alg: alg}, mgf: mgf, salt: salt, pub: pub}, nil
+	return &pssVerify{msgHash: msgHash{raw: m.alg == nil, alg: alg}, mgf: mgf, salt: salt, pub: pub}, nil
 }
 
-// pssHash is the hashing shared by sign and verify: raw (CKM_RSA_PKCS_PSS)
-// takes the hash as input, otherwise the data is hashed, in one or more
-// parts.
-type pssHash struct {
-	raw    bool
-	alg    *hashAlg
-	h      hash.Hash
-	digest [64]byte
-}
-
-func (p *pssHash) one(data []byte) ([]byte, error) {
-	if p.raw {
-		if len(data) != p.alg.size {
-			return nil, fmt.Errorf("mech: CKM_RSA_PKCS_PSS input of %d bytes, %s is %d: %w", len(data), p.alg.name, p.alg.size, ck.CKR_DATA_LEN_RANGE)
-		}
-		return data, nil
+// pssInput is the hash a PSS operation signs or verifies: the input itself
+// for CKM_RSA_PKCS_PSS, which must be as long as hashAlg's output.
+func pssInput(m *msgHash, data []byte) ([]byte, error) {
+	if m.raw && len(data) != m.alg.size {
+		return nil, fmt.Errorf("mech: CKM_RSA_PKCS_PSS input of %d bytes, %s is %d: %w", len(data), m.alg.name, m.alg.size, ck.CKR_DATA_LEN_RANGE)
 	}
-	h := p.alg.get()
-	h.Write(data)
-	d := h.Sum(p.digest[:0])
-	p.alg.put(h)
-	return d, nil
-}
-
-func (p *pssHash) update(part []byte) error {
-	if p.raw {
-		return errNoMultiPart
-	}
-	if p.h == nil {
-		p.h = p.alg.get()
-	}
-	p.h.Write(part)
-	return nil
-}
-
-func (p *pssHash) final() ([]byte, error) {
-	if p.raw {
-		return nil, errNoMultiPart
-	}
-	if p.h == nil {
-		p.h = p.alg.get()
-	}
-	d := p.h.Sum(p.digest[:0])
-	p.alg.put(p.h)
-	p.h = nil
-	return d, nil
+	return m.sum(data), nil
 }
 
 type pssSign struct {
-	pssHash
+	msgHash
 	mgf  *hashAlg // MGF1's hash
 	salt int
 	priv *rsa.PrivateKey
@@ -151,7 +111,7 @@ type pssSign struct {
 func (o *pssSign) SigLen() int { return (o.priv.N.BitLen() + 7) / 8 }
 
 func (o *pssSign) Sign(data []byte) ([]byte, error) {
-	d, err := o.one(data)
+	d, err := pssInput(&o.msgHash, data)
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +148,7 @@ func (o *pssSign) signDigest(d []byte) ([]byte, error) {
 }
 
 type pssVerify struct {
-	pssHash
+	msgHash
 	mgf  *hashAlg // MGF1's hash
 	salt int
 	pub  *rsa.PublicKey
@@ -202,7 +162,7 @@ func (o *pssVerify) sigLen(sig []byte) error {
 }
 
 func (o *pssVerify) Verify(data, sig []byte) error {
-	d, err := o.one(data)
+	d, err := pssInput(&o.msgHash, data)
 	if err != nil {
 		return err
 	}
@@ -216,10 +176,7 @@ func (o *pssVerify) Update(part []byte) error { return o.update(part) }
 
 func (o *pssVerify) Final(sig []byte) error {
 	if err := o.sigLen(sig); err != nil {
-		if o.h != nil {
-			o.alg.put(o.h)
-			o.h = nil
-		}
+		o.release()
 		return err
 	}
 	d, err := o.final()
