@@ -207,28 +207,52 @@ func unpad(b []byte, bs int, name string) (int, error) {
 	return len(b) - int(p), nil
 }
 
-func (o *blockOp) Update(in []byte) ([]byte, error) {
-	bs := o.bs
-	total := o.nbuf + len(in)
-	keep := total % bs
+// UpdateLen is exact: whole blocks of what is buffered plus n more bytes,
+// less the last block CBC_PAD decryption holds back for Final.
+func (o *blockOp) UpdateLen(n int) int {
+	total := o.nbuf + n
+	keep := total % o.bs
 	if o.mode == modeCBCPad && !o.encrypt && keep == 0 && total > 0 {
-		keep = bs
+		keep = o.bs
 	}
-	outLen := total - keep
-	if outLen == 0 {
-		o.nbuf += copy(o.buf[o.nbuf:bs], in)
-		return nil, nil
+	return total - keep
+}
+
+func (o *blockOp) Update(in []byte) ([]byte, error) {
+	var out []byte
+	if n := o.UpdateLen(len(in)); n > 0 {
+		out = make([]byte, n)
 	}
-	out := make([]byte, outLen)
-	// The buffered bytes and the head of in make the first block.
-	head := copy(out, o.buf[:o.nbuf])
-	head += copy(out[head:], in[:min(len(in), bs-head)])
-	rest := in[head-o.nbuf:]
-	o.bm.CryptBlocks(out[:bs], out[:bs])
-	body := outLen - bs
-	o.bm.CryptBlocks(out[bs:], rest[:body])
-	o.nbuf = copy(o.buf[:bs], rest[body:])
-	return out, nil
+	n, err := o.UpdateInto(out, in)
+	return out[:n], err
+}
+
+// UpdateInto is Update writing into dst, which holds at least
+// UpdateLen(len(in)) bytes and may overlap in.
+func (o *blockOp) UpdateInto(dst, in []byte) (int, error) {
+	n := o.UpdateLen(len(in))
+	if n == 0 {
+		o.nbuf += copy(o.buf[o.nbuf:o.bs], in)
+		return 0, nil
+	}
+	used := n - o.nbuf // bytes of in that leave now
+	// What stays buffered is saved before dst, which may overlap it, is written.
+	var tail [aesBlock]byte
+	nt := copy(tail[:], in[used:])
+	dst = dst[:n]
+	if o.nbuf == 0 && !inexactOverlap(dst, in[:used]) {
+		o.bm.CryptBlocks(dst, in[:used])
+	} else {
+		// Lay the input out where the output goes: the buffered bytes,
+		// then in (copy moves overlapping memory correctly), and run
+		// the mode in place.
+		copy(dst[o.nbuf:], in[:used])
+		copy(dst, o.buf[:o.nbuf])
+		o.bm.CryptBlocks(dst, dst)
+	}
+	o.nbuf = copy(o.buf[:], tail[:nt])
+	clear(tail[:])
+	return n, nil
 }
 
 func (o *blockOp) Final() ([]byte, error) {
@@ -370,5 +394,10 @@ func (o *ctrOp) OneInto(dst, in []byte) (int, error) {
 }
 
 func (o *ctrOp) Update(in []byte) ([]byte, error) { return o.One(in) }
+
+// UpdateLen is n: CTR returns all it is given.
+func (o *ctrOp) UpdateLen(n int) int { return n }
+
+func (o *ctrOp) UpdateInto(dst, in []byte) (int, error) { return o.OneInto(dst, in) }
 
 func (o *ctrOp) Final() ([]byte, error) { return nil, nil }

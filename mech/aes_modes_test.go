@@ -277,6 +277,19 @@ func conformModeData(t *testing.T, s *Spec, k *Key, c modeCase, pt []byte) {
 			t.Fatalf("split %d: multi-part plaintext differs", i)
 		}
 	}
+	// UpdateInto, part by part, into separate, in-place and shifted buffers.
+	for _, shape := range []string{"separate", "in-place", "dst-after", "dst-before"} {
+		for i, parts := range [][][]byte{split(pt), chunks(pt, 1), chunks(pt, 33)} {
+			if got := multiPartInto(t, enc(), parts, shape); !bytes.Equal(got, ct) {
+				t.Fatalf("split %d %s: UpdateInto ciphertext differs", i, shape)
+			}
+		}
+		for i, parts := range [][][]byte{split(ct), chunks(ct, 1), chunks(ct, 33)} {
+			if got := multiPartInto(t, dec(), parts, shape); !bytes.Equal(got, pt) {
+				t.Fatalf("split %d %s: UpdateInto plaintext differs", i, shape)
+			}
+		}
+	}
 	// Update releases whole blocks at once (ECB/CBC/CBC_PAD encryption),
 	// everything (CTR), or all but a last whole block (CBC_PAD decryption).
 	if len(pt) >= 32 {
@@ -322,6 +335,43 @@ func multiPart(t *testing.T, o CipherOp, parts [][]byte) []byte {
 		out, err := o.Update(p)
 		wantRV(t, err, ck.CKR_OK)
 		all = append(all, out...)
+	}
+	out, err := o.Final()
+	wantRV(t, err, ck.CKR_OK)
+	return append(all, out...)
+}
+
+// multiPartInto is multiPart through UpdateInto, each part laid out against
+// its output buffer as shape says (see conformModeData's OneInto shapes),
+// checking UpdateLen is what each part gives.
+func multiPartInto(t *testing.T, o CipherOp, parts [][]byte, shape string) []byte {
+	t.Helper()
+	u, ok := o.(UpdateIntoOp)
+	if !ok {
+		t.Fatalf("%T is not an UpdateIntoOp", o)
+	}
+	var all []byte
+	for _, p := range parts {
+		want := u.UpdateLen(len(p))
+		buf := make([]byte, max(want, len(p))+32)
+		var src, dst []byte
+		switch shape {
+		case "separate":
+			src, dst = bytes.Clone(p), make([]byte, want)
+		case "in-place":
+			src, dst = buf[:len(p)], buf[:want]
+		case "dst-after":
+			src, dst = buf[:len(p)], buf[7:7+want]
+		case "dst-before":
+			src, dst = buf[9:9+len(p)], buf[:want]
+		}
+		copy(src, p)
+		n, err := u.UpdateInto(dst, src)
+		wantRV(t, err, ck.CKR_OK)
+		if n != want {
+			t.Fatalf("UpdateInto of %d bytes gave %d, UpdateLen said %d", len(p), n, want)
+		}
+		all = append(all, dst[:n]...)
 	}
 	out, err := o.Final()
 	wantRV(t, err, ck.CKR_OK)

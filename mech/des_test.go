@@ -314,6 +314,14 @@ func conformDESData(t *testing.T, s *Spec, k *Key, param any, mode blockMode, iv
 			t.Fatalf("split %d: multi-part plaintext differs", i)
 		}
 	}
+	for _, shape := range []string{"separate", "in-place", "dst-after", "dst-before"} {
+		if got := multiPartInto(t, enc(), chunks(pt, 13), shape); !bytes.Equal(got, ct) {
+			t.Fatalf("%s: UpdateInto ciphertext differs", shape)
+		}
+		if got := multiPartInto(t, dec(), chunks(ct, 13), shape); !bytes.Equal(got, pt) {
+			t.Fatalf("%s: UpdateInto plaintext differs", shape)
+		}
+	}
 	if mode == modeCBCPad {
 		conformDESPadding(t, s, k, iv, ct)
 	}

@@ -72,6 +72,18 @@ type CipherOp interface {
 	Final() ([]byte, error)
 }
 
+// UpdateIntoOp is a CipherOp whose Update output length is known before it
+// runs (the block modes and CTR), so a part can be written straight into
+// the caller's buffer and a length query costs nothing.
+type UpdateIntoOp interface {
+	CipherOp
+	// UpdateLen is the exact output length of Update for n more bytes.
+	UpdateLen(n int) int
+	// UpdateInto is Update writing into dst, which holds at least
+	// UpdateLen(len(in)) bytes and may overlap in.
+	UpdateInto(dst, in []byte) (int, error)
+}
+
 // DigestOp is one message digest.
 type DigestOp interface {
 	Size() int

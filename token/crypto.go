@@ -381,10 +381,11 @@ func (l *Library) cipherOnce(sh ck.SessionHandle, in, out []byte, encrypt bool) 
 	return n, err
 }
 
-// cipherUpdate is C_EncryptUpdate / C_DecryptUpdate. The output of a part
-// depends on what the mechanism buffered, so a length query runs the update
-// and keeps its output for the call that follows with a buffer (which must
-// pass the same part, section 5.2).
+// cipherUpdate is C_EncryptUpdate / C_DecryptUpdate. Unless the mechanism
+// knows its output length beforehand (mech.UpdateIntoOp), the output of a
+// part depends on what it buffered, so a length query runs the update and
+// keeps its output for the call that follows with a buffer (which must pass
+// the same part, section 5.2).
 func (l *Library) cipherUpdate(sh ck.SessionHandle, in, out []byte, encrypt bool) (int, error) {
 	s, slot, err := l.cipherSession(sh, encrypt)
 	if err != nil {
@@ -392,6 +393,24 @@ func (l *Library) cipherUpdate(sh ck.SessionHandle, in, out []byte, encrypt bool
 	}
 	defer s.mu.Unlock()
 	op := *slot
+	if u, direct := op.op.(mech.UpdateIntoOp); direct && !op.ready {
+		// The output length is known without running the part: a length
+		// query or a short buffer costs nothing, and the part goes
+		// straight into the caller's buffer.
+		op.multi = true
+		want := u.UpdateLen(len(in))
+		switch {
+		case out == nil:
+			return want, nil
+		case len(out) < want:
+			return want, ck.CKR_BUFFER_TOO_SMALL
+		}
+		n, err := u.UpdateInto(out, in)
+		if err != nil {
+			*slot = nil
+		}
+		return n, err
+	}
 	if !op.ready {
 		res, err := op.op.Update(in)
 		if err != nil {
