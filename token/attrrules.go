@@ -250,6 +250,32 @@ var rulesByClass = map[classKey]ruleSet{
 	{ck.CKO_PRIVATE_KEY, ck.CKK_EC_MONTGOMERY}:     merge(privateKeyRules, ecPrivateRules),
 }
 
+// ruleFill is an attribute a new object's template may lack: it then gets
+// the rule's default, or the template is refused if the rule requires it.
+type ruleFill struct {
+	typ  ck.AttributeType
+	rule attrRule
+}
+
+// fillsByClass holds, for each rulesByClass entry, its rules with a default
+// or a requirement, so that making an object walks those few instead of
+// the whole rule map.
+var fillsByClass = fillsOf(rulesByClass)
+
+func fillsOf(all map[classKey]ruleSet) map[classKey][]ruleFill {
+	out := make(map[classKey][]ruleFill, len(all))
+	for key, rules := range all {
+		var fills []ruleFill
+		for t, r := range rules {
+			if r.def != nil || r.flags&(mustCreate|mustGenerate) != 0 {
+				fills = append(fills, ruleFill{t, r})
+			}
+		}
+		out[key] = fills
+	}
+	return out
+}
+
 // privateDefault is CKA_PRIVATE's default: as SoftHSMv2, true except for
 // certificates and public keys, which are meant to be found before login.
 func privateDefault(class ck.ObjectClass) bool {

@@ -74,15 +74,21 @@ func (o *object) rules() ruleSet {
 }
 
 func rulesFor(class ck.ObjectClass, a attrMap) ruleSet {
+	return rulesByClass[classKeyOf(class, a)]
+}
+
+// classKeyOf is the key of rulesByClass for an object of this class with
+// these attributes.
+func classKeyOf(class ck.ObjectClass, a attrMap) classKey {
 	switch class {
 	case ck.CKO_DATA:
-		return rulesByClass[classKey{class, 0}]
+		return classKey{class, 0}
 	case ck.CKO_CERTIFICATE:
 		ct, _ := a.ulong(ck.CKA_CERTIFICATE_TYPE)
-		return rulesByClass[classKey{class, ck.KeyType(ct)}]
+		return classKey{class, ck.KeyType(ct)}
 	default:
 		kt, _ := a.ulong(ck.CKA_KEY_TYPE)
-		return rulesByClass[classKey{class, ck.KeyType(kt)}]
+		return classKey{class, ck.KeyType(kt)}
 	}
 }
 

@@ -100,7 +100,8 @@ func checkTemplate(tok *tokenState, tmpl []ck.Attribute, op tmplOp, class ck.Obj
 			return nil, ck.CKR_ATTRIBUTE_VALUE_INVALID
 		}
 	}
-	rules := rulesFor(class, m)
+	key := classKeyOf(class, m)
+	rules := rulesByClass[key]
 	if rules == nil {
 		return nil, ck.CKR_ATTRIBUTE_VALUE_INVALID
 	}
@@ -130,16 +131,22 @@ func checkTemplate(tok *tokenState, tmpl []ck.Attribute, op tmplOp, class ck.Obj
 			return nil, ck.CKR_ATTRIBUTE_READ_ONLY
 		}
 	}
-	must := map[tmplOp]ruleFlags{opCreate: mustCreate, opGenerate: mustGenerate}[op]
-	for typ, r := range rules {
-		if _, ok := m[typ]; ok {
+	var must ruleFlags
+	switch op {
+	case opCreate:
+		must = mustCreate
+	case opGenerate:
+		must = mustGenerate
+	}
+	for _, f := range fillsByClass[key] {
+		if _, ok := m[f.typ]; ok {
 			continue
 		}
-		if r.flags&must != 0 {
+		if f.rule.flags&must != 0 {
 			return nil, ck.CKR_TEMPLATE_INCOMPLETE
 		}
-		if r.def != nil {
-			m[typ] = r.def
+		if f.rule.def != nil {
+			m[f.typ] = f.rule.def
 		}
 	}
 	if _, ok := m[ck.CKA_PRIVATE]; !ok {
