@@ -6,6 +6,8 @@ package main
 import "C"
 
 import (
+	"unicode/utf8"
+
 	"github.com/kagi-hsm/kagi/token/ck"
 )
 
@@ -81,6 +83,28 @@ func kagiGo_Login(hSession C.CK_SESSION_HANDLE, userType C.CK_USER_TYPE, pPin C.
 	}
 	pin, ok := pinBytes(pPin, ulPinLen)
 	if !ok {
+		return rvArgumentsBad
+	}
+	return rvErr(l.Login(ck.SessionHandle(hSession), ck.UserType(userType), pin))
+}
+
+// kagiGo_LoginUser is C_LoginUser (PKCS#11 3.0). A kagi token has one user
+// per role, as NSS's softoken, so the name says nothing the PIN does not:
+// it must be readable UTF-8 and is otherwise C_Login's call.
+//
+//export kagiGo_LoginUser
+func kagiGo_LoginUser(hSession C.CK_SESSION_HANDLE, userType C.CK_USER_TYPE, pPin C.CK_UTF8CHAR_PTR, ulPinLen C.CK_ULONG, pUsername C.CK_UTF8CHAR_PTR, ulUsernameLen C.CK_ULONG) (r C.CK_RV) {
+	defer guard(&r)
+	l, r := library()
+	if r != rvOK {
+		return r
+	}
+	pin, ok := pinBytes(pPin, ulPinLen)
+	if !ok {
+		return rvArgumentsBad
+	}
+	name, ok := inBytes(pUsername, ulUsernameLen)
+	if !ok || !utf8.Valid(name) {
 		return rvArgumentsBad
 	}
 	return rvErr(l.Login(ck.SessionHandle(hSession), ck.UserType(userType), pin))

@@ -47,12 +47,6 @@ func kagiGo_DecryptVerifyUpdate(hSession C.CK_SESSION_HANDLE, pEncryptedPart C.C
 	return notSupported()
 }
 
-//export kagiGo_LoginUser
-func kagiGo_LoginUser(hSession C.CK_SESSION_HANDLE, userType C.CK_USER_TYPE, pPin C.CK_UTF8CHAR_PTR, ulPinLen C.CK_ULONG, pUsername C.CK_UTF8CHAR_PTR, ulUsernameLen C.CK_ULONG) (r C.CK_RV) {
-	defer guard(&r)
-	return notSupported()
-}
-
 //export kagiGo_MessageSignInit
 func kagiGo_MessageSignInit(hSession C.CK_SESSION_HANDLE, pMechanism C.CK_MECHANISM_PTR, hKey C.CK_OBJECT_HANDLE) (r C.CK_RV) {
 	defer guard(&r)

@@ -691,6 +691,18 @@ static void setup_token_and_pins(void)
 	chk(f3->C_Login(rw, CKU_USER, long_pin, 256), CKR_PIN_INCORRECT, "pin: C_Login 256-byte PIN");
 	chk(f3->C_Login(rw, CKU_SO, (CK_UTF8CHAR_PTR) "wrong-pin", 9), CKR_PIN_INCORRECT,
 	    "pin: C_Login SO wrong PIN");
+	/* C_LoginUser: one user per role, the name is not checked, only its shape. */
+	chk(f3->C_LoginUser(rw, CKU_USER, user_pin, USER_LEN, NULL, 5), CKR_ARGUMENTS_BAD,
+	    "null: C_LoginUser pUsername NULL");
+	chk(f3->C_LoginUser(rw, CKU_USER, user_pin, USER_LEN, (CK_UTF8CHAR_PTR) "\xff\xfe", 2),
+	    CKR_ARGUMENTS_BAD, "login-user: C_LoginUser name not UTF-8");
+	chk(f3->C_LoginUser(rw, CKU_USER, (CK_UTF8CHAR_PTR) "wrong-pin", 9, (CK_UTF8CHAR_PTR) "alice", 5),
+	    CKR_PIN_INCORRECT, "login-user: C_LoginUser wrong PIN");
+	chk(f3->C_LoginUser(rw, CKU_USER, user_pin, USER_LEN, (CK_UTF8CHAR_PTR) "alice", 5), CKR_OK,
+	    "login-user: C_LoginUser");
+	chk(f3->C_LoginUser(rw, CKU_USER, user_pin, USER_LEN, NULL, 0), CKR_USER_ALREADY_LOGGED_IN,
+	    "login-user: C_LoginUser without a name, logged in");
+	chk(f3->C_Logout(rw), CKR_OK, "login-user: C_Logout");
 	if (!chk(f3->C_Login(rw, CKU_USER, user_pin, USER_LEN), CKR_OK, "setup: C_Login user"))
 		die("cannot log in as user");
 	chk(f3->C_SetPIN(rw, user_pin, USER_LEN, long_pin, 256), CKR_PIN_LEN_RANGE,
