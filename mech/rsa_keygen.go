@@ -129,26 +129,22 @@ func generateRSAKey(rnd io.Reader, bits, e int) (*rsa.PrivateKey, error) {
 		// Step 5.5 (a rand.Prime result is never equal to another by
 		// chance; p = q would fail here too).
 		diff := new(big.Int).Sub(p, q)
-		if diff.CmpAbs(minDiff) <= 0 {
-			zeroBig(p)
-			zeroBig(q)
-			zeroBig(diff)
+		tooClose := diff.CmpAbs(minDiff) <= 0
+		zeroBig(diff)
+		if tooClose {
+			zeroBigs(p, q)
 			continue
 		}
-		zeroBig(diff)
 		n := new(big.Int).Mul(p, q)
 		if n.BitLen() != bits {
 			// Cannot happen: both primes have their top two bits set.
-			zeroBig(p)
-			zeroBig(q)
+			zeroBigs(p, q)
 			return nil, errRSAKeygenSize
 		}
 		d := rsaPrivateExponent(p, q, eBig)
 		// A.1.1: a d at or below 2^(nlen/2) calls for new primes.
 		if d == nil || d.Cmp(minD) <= 0 {
-			zeroBig(p)
-			zeroBig(q)
-			zeroBig(d)
+			zeroBigs(p, q, d)
 			continue
 		}
 		priv := &rsa.PrivateKey{
@@ -206,8 +202,13 @@ func rsaPrivateExponent(p, q, e *big.Int) *big.Int {
 	lambda := new(big.Int).Mul(pMinus1, qMinus1)
 	lambda.Quo(lambda, gcd)
 	d := new(big.Int).ModInverse(e, lambda)
-	for _, x := range []*big.Int{pMinus1, qMinus1, gcd, lambda} {
+	zeroBigs(pMinus1, qMinus1, gcd, lambda)
+	return d
+}
+
+// zeroBigs clears intermediate values of a key generation (zeroBig).
+func zeroBigs(xs ...*big.Int) {
+	for _, x := range xs {
 		zeroBig(x)
 	}
-	return d
 }
