@@ -635,6 +635,7 @@ var keyPairTemplates = map[ck.MechanismType][]attrMap{
 	ck.CKM_RSA_PKCS_KEY_PAIR_GEN: {
 		{ck.CKA_MODULUS_BITS: ck.ULongBytes(1024)},
 		{ck.CKA_MODULUS_BITS: ck.ULongBytes(2048), ck.CKA_PUBLIC_EXPONENT: {0, 1, 0, 1}},
+		{ck.CKA_MODULUS_BITS: ck.ULongBytes(1024), ck.CKA_PUBLIC_EXPONENT: {3}},
 	},
 	ck.CKM_EC_KEY_PAIR_GEN: {
 		{ck.CKA_EC_PARAMS: curves[0].oid},

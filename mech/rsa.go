@@ -26,7 +26,8 @@ const (
 	rsaMaxBits    = 16384
 )
 
-// rsaF4 is the only public exponent Go's key generation produces.
+// rsaF4 is the public exponent Go's key generation produces, and kagi's
+// default.
 const rsaF4 = 65537
 
 func checkRSASize(n *big.Int) error {
@@ -50,16 +51,15 @@ func bigAttr(a Attrs, t ck.AttributeType) (*big.Int, error) {
 	return x, nil
 }
 
-// publicExponent decodes CKA_PUBLIC_EXPONENT into the int Go uses; Go
-// supports odd exponents from 3 to 2^31-1 (crypto/internal/fips140/rsa
-// checkPublicKey).
+// publicExponent decodes CKA_PUBLIC_EXPONENT of a key into the int Go uses;
+// Go supports odd exponents from 3 to 2^31-1 (checkRSAExponent).
 func publicExponent(a Attrs) (int, error) {
 	e, err := bigAttr(a, ck.CKA_PUBLIC_EXPONENT)
 	if err != nil {
 		return 0, err
 	}
-	if e.BitLen() > 31 || e.Bit(0) == 0 || e.Int64() < 3 {
-		return 0, fmt.Errorf("mech: unsupported RSA public exponent: %w", ck.CKR_ATTRIBUTE_VALUE_INVALID)
+	if err := checkRSAExponent(e, ck.CKR_ATTRIBUTE_VALUE_INVALID); err != nil {
+		return 0, err
 	}
 	return int(e.Int64()), nil
 }
@@ -147,11 +147,16 @@ func (k *Key) rsaPublic() (*rsa.PublicKey, error) {
 }
 
 // generateRSA is CKM_RSA_PKCS_KEY_PAIR_GEN. CKA_MODULUS_BITS comes from the
-// public template; CKA_PUBLIC_EXPONENT, when given, must be 65537: Go's
-// key generation makes no other, and writing our own prime generation for
-// the rare caller asking for e=3 is not worth the risk
-// (CKR_TEMPLATE_INCONSISTENT). rnd is passed on, but since Go 1.26
-// crypto/rsa draws from the system CSPRNG whatever it is given.
+// public template, and so does CKA_PUBLIC_EXPONENT: 65537 when absent,
+// otherwise any odd e from 3 to 2^31-1, big-endian with or without leading
+// zero bytes (rsaGenExponent; an empty value is
+// CKR_ATTRIBUTE_VALUE_INVALID, an even, smaller or larger one
+// CKR_TEMPLATE_INCONSISTENT). 65537 keys come from crypto/rsa.GenerateKey,
+// others from generateRSAKey (rsa_keygen.go). The CKA_PUBLIC_EXPONENT
+// returned is the minimal big-endian form, whatever the template said; the
+// token stores it in place of the template's. rnd is passed on, but since
+// Go 1.26 crypto/rsa and crypto/rand.Prime draw from the system CSPRNG
+// whatever they are given.
 func generateRSA(rnd io.Reader, pubT, privT Attrs) (pubAttrs, privAttrs []ck.Attribute, err error) {
 	if _, err := checkTemplateKind(pubT, ck.CKO_PUBLIC_KEY, ck.CKK_RSA); err != nil {
 		return nil, nil, err
@@ -169,20 +174,17 @@ func generateRSA(rnd io.Reader, pubT, privT Attrs) (pubAttrs, privAttrs []ck.Att
 	if bits < rsaMinBits || bits > rsaMaxGenBits {
 		return nil, nil, fmt.Errorf("mech: CKA_MODULUS_BITS %d out of range: %w", bits, ck.CKR_KEY_SIZE_RANGE)
 	}
-	if v, ok := attr(pubT, ck.CKA_PUBLIC_EXPONENT); ok {
-		e := new(big.Int).SetBytes(v)
-		if !e.IsInt64() || e.Int64() != rsaF4 {
-			return nil, nil, fmt.Errorf("mech: only public exponent 65537 can be generated: %w", ck.CKR_TEMPLATE_INCONSISTENT)
-		}
+	exp, err := rsaGenExponent(pubT)
+	if err != nil {
+		return nil, nil, err
 	}
 	if rnd == nil {
 		rnd = rand.Reader
 	}
-	priv, err := rsa.GenerateKey(rnd, int(bits))
+	priv, err := newRSAKey(rnd, int(bits), exp)
 	if err != nil {
 		return nil, nil, fmt.Errorf("mech: RSA key generation: %w", ck.CKR_FUNCTION_FAILED)
 	}
-	priv.Precompute()
 	spki, err := publicKeyInfo(&priv.PublicKey)
 	if err != nil {
 		return nil, nil, err

@@ -84,6 +84,12 @@ func TestRSAGenerateAttributes(t *testing.T) {
 // TestRSAGenerateTemplates: the exact codes for bad templates.
 func TestRSAGenerateTemplates(t *testing.T) {
 	spec, _ := Lookup(ck.CKM_RSA_PKCS_KEY_PAIR_GEN)
+	withE := func(e []byte) attrMap {
+		if e == nil {
+			e = []byte{}
+		}
+		return attrMap{ck.CKA_MODULUS_BITS: ck.ULongBytes(1024), ck.CKA_PUBLIC_EXPONENT: e}
+	}
 	for _, c := range []struct {
 		name string
 		pub  attrMap
@@ -94,8 +100,20 @@ func TestRSAGenerateTemplates(t *testing.T) {
 		{"512 bits", attrMap{ck.CKA_MODULUS_BITS: ck.ULongBytes(512)}, ck.CKR_KEY_SIZE_RANGE},
 		{"1023 bits", attrMap{ck.CKA_MODULUS_BITS: ck.ULongBytes(1023)}, ck.CKR_KEY_SIZE_RANGE},
 		{"8200 bits", attrMap{ck.CKA_MODULUS_BITS: ck.ULongBytes(8200)}, ck.CKR_KEY_SIZE_RANGE},
-		{"e = 3", attrMap{ck.CKA_MODULUS_BITS: ck.ULongBytes(1024), ck.CKA_PUBLIC_EXPONENT: {3}}, ck.CKR_TEMPLATE_INCONSISTENT},
-		{"e = 0", attrMap{ck.CKA_MODULUS_BITS: ck.ULongBytes(1024), ck.CKA_PUBLIC_EXPONENT: {}}, ck.CKR_TEMPLATE_INCONSISTENT},
+		// An exponent that is no integer, and integers kagi makes no key
+		// for (rsaGenExponent); TestRSAGenerateExponents has the good ones.
+		{"empty exponent", withE(nil), ck.CKR_ATTRIBUTE_VALUE_INVALID},
+		{"e = 0", withE([]byte{0}), ck.CKR_TEMPLATE_INCONSISTENT},
+		{"e = 0 in two bytes", withE([]byte{0, 0}), ck.CKR_TEMPLATE_INCONSISTENT},
+		{"e = 1", withE([]byte{1}), ck.CKR_TEMPLATE_INCONSISTENT},
+		{"e = 2", withE([]byte{2}), ck.CKR_TEMPLATE_INCONSISTENT},
+		{"e = 4", withE([]byte{4}), ck.CKR_TEMPLATE_INCONSISTENT},
+		{"e = 65536", withE([]byte{1, 0, 0}), ck.CKR_TEMPLATE_INCONSISTENT},
+		{"e = 2^31", withE([]byte{0x80, 0, 0, 0}), ck.CKR_TEMPLATE_INCONSISTENT},
+		{"e = 2^31+1", withE([]byte{0x80, 0, 0, 1}), ck.CKR_TEMPLATE_INCONSISTENT},
+		{"e = 2^32+1", withE([]byte{1, 0, 0, 0, 1}), ck.CKR_TEMPLATE_INCONSISTENT},
+		{"e = 2^64+1", withE([]byte{1, 0, 0, 0, 0, 0, 0, 0, 1}), ck.CKR_TEMPLATE_INCONSISTENT},
+		{"e = 2^31+1 after leading zeros", withE([]byte{0, 0, 0, 0x80, 0, 0, 1}), ck.CKR_TEMPLATE_INCONSISTENT},
 	} {
 		_, _, err := spec.GenerateKeyPair(rand.Reader, c.pub, nil)
 		if ck.ErrorRV(err) != c.rv {
@@ -145,6 +163,11 @@ func TestRSAKeyFromAttrs(t *testing.T) {
 		{"public, even exponent", ck.CKO_PUBLIC_KEY, with(pubA, ck.CKA_PUBLIC_EXPONENT, []byte{1, 0, 0}), ck.CKR_ATTRIBUTE_VALUE_INVALID},
 		{"public, exponent 1", ck.CKO_PUBLIC_KEY, with(pubA, ck.CKA_PUBLIC_EXPONENT, []byte{1}), ck.CKR_ATTRIBUTE_VALUE_INVALID},
 		{"public, exponent > 2^31", ck.CKO_PUBLIC_KEY, with(pubA, ck.CKA_PUBLIC_EXPONENT, []byte{1, 0, 0, 0, 1}), ck.CKR_ATTRIBUTE_VALUE_INVALID},
+		{"public, exponent 2^31+1", ck.CKO_PUBLIC_KEY, with(pubA, ck.CKA_PUBLIC_EXPONENT, []byte{0x80, 0, 0, 1}), ck.CKR_ATTRIBUTE_VALUE_INVALID},
+		{"public, exponent 0", ck.CKO_PUBLIC_KEY, with(pubA, ck.CKA_PUBLIC_EXPONENT, []byte{0}), ck.CKR_ATTRIBUTE_VALUE_INVALID},
+		{"public, empty exponent", ck.CKO_PUBLIC_KEY, with(pubA, ck.CKA_PUBLIC_EXPONENT, []byte{}), ck.CKR_ATTRIBUTE_VALUE_INVALID},
+		{"public, exponent 3", ck.CKO_PUBLIC_KEY, with(pubA, ck.CKA_PUBLIC_EXPONENT, []byte{3}), ck.CKR_OK},
+		{"public, exponent 2^31-1", ck.CKO_PUBLIC_KEY, with(pubA, ck.CKA_PUBLIC_EXPONENT, []byte{0, 0x7f, 0xff, 0xff, 0xff}), ck.CKR_OK},
 		{"public, zero modulus", ck.CKO_PUBLIC_KEY, with(pubA, ck.CKA_MODULUS, []byte{0, 0}), ck.CKR_ATTRIBUTE_VALUE_INVALID},
 		{"public, even modulus", ck.CKO_PUBLIC_KEY, with(pubA, ck.CKA_MODULUS, append(bytes.Clone(pubA[ck.CKA_MODULUS][:255]), 2)), ck.CKR_ATTRIBUTE_VALUE_INVALID},
 		{"public, 512-bit modulus", ck.CKO_PUBLIC_KEY, with(pubA, ck.CKA_MODULUS, append(bytes.Clone(pubA[ck.CKA_MODULUS][:63]), 1)), ck.CKR_KEY_SIZE_RANGE},

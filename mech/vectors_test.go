@@ -2,12 +2,14 @@ package mech
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/hex"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -195,17 +197,15 @@ var fixtures = sync.OnceValue(func() []fixture {
 })
 
 func rsaAttrs(k *rsa.PrivateKey) (priv, pub attrMap) {
+	e := big.NewInt(int64(k.E)).Bytes()
 	pub = attrMap{
 		ck.CKA_MODULUS:         k.N.Bytes(),
-		ck.CKA_PUBLIC_EXPONENT: []byte{1, 0, 1},
-	}
-	if k.E != rsaF4 {
-		panic("test key exponent")
+		ck.CKA_PUBLIC_EXPONENT: e,
 	}
 	k.Precompute()
 	priv = attrMap{
 		ck.CKA_MODULUS:          k.N.Bytes(),
-		ck.CKA_PUBLIC_EXPONENT:  []byte{1, 0, 1},
+		ck.CKA_PUBLIC_EXPONENT:  bytes.Clone(e),
 		ck.CKA_PRIVATE_EXPONENT: k.D.Bytes(),
 		ck.CKA_PRIME_1:          k.Primes[0].Bytes(),
 		ck.CKA_PRIME_2:          k.Primes[1].Bytes(),
