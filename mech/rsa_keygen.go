@@ -15,9 +15,9 @@ import (
 //
 // crypto/rsa.GenerateKey only makes e = 65537, and kagi keeps it for that
 // exponent: it is Go's FIPS 140-3 module, with constant-time arithmetic
-// and, at approved sizes, a pairwise consistency test. Callers that ask for another exponent (e = 3
-// for fast verification on small devices, 17, ...) get keys from
-// generateRSAKey below, as SoftHSMv2 gives them. It follows FIPS 186-5
+// and, at approved sizes, a pairwise consistency test. Callers that ask for
+// another exponent (e = 3 for fast verification on small devices, 17, ...)
+// get keys from generateRSAKey below, as SoftHSMv2 gives them. It follows FIPS 186-5
 // Appendix A.1.3 (random probable primes) and the key pair criteria of
 // A.1.1, but not section 5.5(e), which wants 2^16 < e: PKCS#11 puts no such
 // bound on CKA_PUBLIC_EXPONENT. Such keys are outside FIPS 186-5, and in
