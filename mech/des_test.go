@@ -37,7 +37,8 @@ var legacyConformance = map[ck.MechanismType]func(t *testing.T, s *Spec){
 }
 
 // TestLegacyRows: every legacy row is in the registry with a conformance
-// check and its specification name.
+// check and its specification name; the DES and TDEA modes, and only they,
+// wrap (the unpadded ones by null-padding to 8-byte blocks).
 func TestLegacyRows(t *testing.T) {
 	for _, s := range legacyRegistry {
 		if r, ok := Lookup(s.Type); !ok || r != s {
@@ -49,8 +50,15 @@ func TestLegacyRows(t *testing.T) {
 		if legacyConformance[s.Type] == nil {
 			t.Errorf("%s has no conformance check", s.Name)
 		}
-		if s.Info.Flags&(ck.CKF_WRAP|ck.CKF_UNWRAP) != 0 {
-			t.Errorf("%s claims wrapping", s.Name)
+		wantWrap, wantPad := ck.Flags(0), 0
+		switch s.Type {
+		case ck.CKM_DES_ECB, ck.CKM_DES_CBC, ck.CKM_DES3_ECB, ck.CKM_DES3_CBC:
+			wantWrap, wantPad = ck.CKF_WRAP|ck.CKF_UNWRAP, desBlock
+		case ck.CKM_DES_CBC_PAD, ck.CKM_DES3_CBC_PAD:
+			wantWrap = ck.CKF_WRAP | ck.CKF_UNWRAP
+		}
+		if got := s.Info.Flags & (ck.CKF_WRAP | ck.CKF_UNWRAP); got != wantWrap || s.WrapNullPad != wantPad {
+			t.Errorf("%s: wrap flags %#x, WrapNullPad %d; want %#x, %d", s.Name, got, s.WrapNullPad, wantWrap, wantPad)
 		}
 	}
 }

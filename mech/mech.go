@@ -106,6 +106,15 @@ type Spec struct {
 	// Update says so too, as a backstop).
 	SinglePart bool
 
+	// WrapNullPad, when not 0, marks an unpadded block mode (ECB, CBC) of
+	// a cipher with blocks of WrapNullPad bytes that wraps by null-padding:
+	// C_WrapKey encrypts a secret key's CKA_VALUE padded with up to
+	// WrapNullPad-1 zero bytes, and C_UnwrapKey truncates what it decrypts
+	// by the template (WrapInput and UnwrappedAttrs, wrapform.go). Other
+	// wrapping rows carry the value's length themselves (padding, a length
+	// indicator, RSA) and leave it 0.
+	WrapNullPad int
+
 	Sign    func(k *Key, param any) (SignOp, error)
 	Verify  func(k *Key, param any) (VerifyOp, error)
 	Encrypt func(k *Key, param any) (CipherOp, error)

@@ -11,7 +11,9 @@ import (
 //
 // MechanismInfo follows SoftHSMv2 2.6 (src/lib/SoftHSM.cpp,
 // C_GetMechanismInfo) with these differences: the flags list only what kagi
-// implements (CKF_WRAP/CKF_UNWRAP only on the rows C_WrapKey can use); RSA keys are
+// implements (CKF_WRAP/CKF_UNWRAP on the rows C_WrapKey and C_UnwrapKey can
+// use, a superset of the rows SoftHSMv2 flags for wrapping: both flags on
+// every AES and DES block mode but CTR, and on CKM_AES_GCM); RSA keys are
 // 1024 bits at least because Go refuses smaller ones, and generation stops
 // at 8192 bits (SoftHSMv2: 512..16384); EC key sizes are those of the
 // curves kagi has, P-224 to P-521 (SoftHSMv2: 112..521); the CKM_ECDSA_SHA*

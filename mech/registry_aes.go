@@ -6,9 +6,13 @@ import "github.com/kagi-hsm/kagi/token/ck"
 // coreRegistry). MechanismInfo as SoftHSMv2 2.6 reports it (SoftHSM.cpp,
 // C_GetMechanismInfo), key sizes in bytes, with these differences:
 //
-//   - CKF_WRAP/CKF_UNWRAP on CKM_AES_CBC_PAD and the key wrap rows; not on
-//     CKM_AES_CBC, where SoftHSMv2 sets them too, because an unpadded mode
-//     cannot carry a key whose length is not a multiple of the block.
+//   - CKF_WRAP|CKF_UNWRAP on CKM_AES_ECB, CKM_AES_CBC, CKM_AES_CBC_PAD and
+//     the key wrap rows, a superset of SoftHSMv2's (CKF_WRAP alone on
+//     CKM_AES_CBC, nothing on CKM_AES_ECB). ECB and CBC wrap secret keys
+//     null-padded to whole blocks and unwrap them truncated by the
+//     template, as PKCS#11 3.0 section 2.10 defines (wrapform.go); SoftHSMv2
+//     wraps with CKM_AES_CBC only keys that fill whole blocks, and does not
+//     unwrap with it.
 //   - The key wrap rows have CKF_ENCRYPT|CKF_DECRYPT (PKCS#11 3.0 section
 //     2.14 allows single-part encryption with them; SoftHSMv2 lists only
 //     wrap/unwrap) and key sizes 16..32 (SoftHSMv2: 16..0x80000000, the
@@ -55,10 +59,18 @@ func wrapping(s *Spec) *Spec {
 	return s
 }
 
+// nullPadWrapping marks an unpadded block mode (ECB, CBC) over blocks of bs
+// bytes usable by C_WrapKey and C_UnwrapKey: secret keys only, null-padded
+// to whole blocks (Spec.WrapNullPad, wrapform.go).
+func nullPadWrapping(s *Spec, bs int) *Spec {
+	s.WrapNullPad = bs
+	return wrapping(s)
+}
+
 // aesModeRows are the AES rows, tested by TestAESModeRows.
 var aesModeRows = []*Spec{
-	aesCipherSpec(ck.CKM_AES_ECB, "CKM_AES_ECB", false, newBlockOp(modeECB, true), newBlockOp(modeECB, false)),
-	aesCipherSpec(ck.CKM_AES_CBC, "CKM_AES_CBC", false, newBlockOp(modeCBC, true), newBlockOp(modeCBC, false)),
+	nullPadWrapping(aesCipherSpec(ck.CKM_AES_ECB, "CKM_AES_ECB", false, newBlockOp(modeECB, true), newBlockOp(modeECB, false)), aesBlock),
+	nullPadWrapping(aesCipherSpec(ck.CKM_AES_CBC, "CKM_AES_CBC", false, newBlockOp(modeCBC, true), newBlockOp(modeCBC, false)), aesBlock),
 	wrapping(aesCipherSpec(ck.CKM_AES_CBC_PAD, "CKM_AES_CBC_PAD", false, newBlockOp(modeCBCPad, true), newBlockOp(modeCBCPad, false))),
 	aesCipherSpec(ck.CKM_AES_CTR, "CKM_AES_CTR", false, newCTR(true), newCTR(false)),
 	cmacSpec(ck.CKM_AES_CMAC, "CKM_AES_CMAC", false),

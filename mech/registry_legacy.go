@@ -8,9 +8,11 @@ import "github.com/kagi-hsm/kagi/token/ck"
 // differences:
 //
 //   - DES rows report key sizes 0..0 as SoftHSMv2 does (the sizes are fixed
-//     by the key type) but carry no CKF_WRAP: kagi's C_WrapKey does not use
-//     them (SoftHSMv2 sets CKF_WRAP on CKM_DES_ECB/CBC/CBC_PAD and
-//     CKM_DES3_CBC).
+//     by the key type); all six modes carry CKF_WRAP|CKF_UNWRAP, a superset
+//     of SoftHSMv2's (CKF_WRAP|CKF_UNWRAP on the _CBC_PAD rows, CKF_WRAP
+//     alone on CKM_DES_ECB, CKM_DES_CBC and CKM_DES3_CBC, nothing on
+//     CKM_DES3_ECB). The _CBC_PAD rows wrap like CKM_AES_CBC_PAD; ECB and
+//     CBC null-pad secret keys to 8-byte blocks (wrapform.go).
 //   - CKM_DES3_CMAC_GENERAL, which SoftHSMv2 2.6 does not list, copies
 //     CKM_DES3_CMAC.
 //   - DSA key sizes are bits of the prime, 512..3072 (SoftHSMv2 caps them at
@@ -70,12 +72,12 @@ var legacyRegistry = []*Spec{
 	desKeyGenSpec(ck.CKM_DES_KEY_GEN, ck.CKK_DES),
 	desKeyGenSpec(ck.CKM_DES2_KEY_GEN, ck.CKK_DES2),
 	desKeyGenSpec(ck.CKM_DES3_KEY_GEN, ck.CKK_DES3),
-	desCipherSpec(ck.CKM_DES_ECB, desMode{mode: modeECB, kts: desKeyTypes}),
-	desCipherSpec(ck.CKM_DES_CBC, desMode{mode: modeCBC, kts: desKeyTypes}),
-	desCipherSpec(ck.CKM_DES_CBC_PAD, desMode{mode: modeCBCPad, kts: desKeyTypes}),
-	desCipherSpec(ck.CKM_DES3_ECB, desMode{mode: modeECB, kts: des3KeyTypes}),
-	desCipherSpec(ck.CKM_DES3_CBC, desMode{mode: modeCBC, kts: des3KeyTypes}),
-	desCipherSpec(ck.CKM_DES3_CBC_PAD, desMode{mode: modeCBCPad, kts: des3KeyTypes}),
+	nullPadWrapping(desCipherSpec(ck.CKM_DES_ECB, desMode{mode: modeECB, kts: desKeyTypes}), desBlock),
+	nullPadWrapping(desCipherSpec(ck.CKM_DES_CBC, desMode{mode: modeCBC, kts: desKeyTypes}), desBlock),
+	wrapping(desCipherSpec(ck.CKM_DES_CBC_PAD, desMode{mode: modeCBCPad, kts: desKeyTypes})),
+	nullPadWrapping(desCipherSpec(ck.CKM_DES3_ECB, desMode{mode: modeECB, kts: des3KeyTypes}), desBlock),
+	nullPadWrapping(desCipherSpec(ck.CKM_DES3_CBC, desMode{mode: modeCBC, kts: des3KeyTypes}), desBlock),
+	wrapping(desCipherSpec(ck.CKM_DES3_CBC_PAD, desMode{mode: modeCBCPad, kts: des3KeyTypes})),
 	des3CMACSpec(ck.CKM_DES3_CMAC, false),
 	des3CMACSpec(ck.CKM_DES3_CMAC_GENERAL, true),
 

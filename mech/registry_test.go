@@ -38,6 +38,11 @@ func TestRegistryConformance(t *testing.T) {
 		}
 		t.Run(spec.Name, func(t *testing.T) {
 			checkInfo(t, spec)
+			if spec.Info.Flags&(ck.CKF_WRAP|ck.CKF_UNWRAP) != 0 {
+				// What C_WrapKey/C_UnwrapKey do with the row
+				// (wrapform_test.go).
+				t.Run("wrap", func(t *testing.T) { conformWrapping(t, spec) })
+			}
 			if f, ok := conformBy[spec.Type]; ok {
 				// Required parameters, randomised outputs and new digests
 				// have their own checks (registry_asym_test.go).
@@ -106,6 +111,9 @@ func checkInfo(t *testing.T, s *Spec) {
 	wrap := s.Info.Flags & (ck.CKF_WRAP | ck.CKF_UNWRAP)
 	if wrap&ck.CKF_WRAP != 0 && s.Encrypt == nil || wrap&ck.CKF_UNWRAP != 0 && s.Decrypt == nil {
 		t.Errorf("flags %#x: wrapping without the cipher", s.Info.Flags)
+	}
+	if s.WrapNullPad != 0 && wrap != ck.CKF_WRAP|ck.CKF_UNWRAP {
+		t.Errorf("flags %#x: WrapNullPad %d without CKF_WRAP|CKF_UNWRAP", s.Info.Flags, s.WrapNullPad)
 	}
 	if got := s.Info.Flags &^ wrap; got != want {
 		t.Errorf("flags %#x, want %#x", got, want)

@@ -100,7 +100,9 @@ func (l *Library) WrapKey(sh ck.SessionHandle, m ck.Mechanism, wrappingKey, key 
 	if err != nil {
 		return 0, err
 	}
-	value, err := mech.WrapValue(tk)
+	// What the mechanism encrypts: the key's value, null-padded for the
+	// unpadded block modes.
+	value, err := spec.WrapInput(tk)
 	if err != nil {
 		return 0, err
 	}
@@ -146,7 +148,9 @@ func (l *Library) UnwrapKey(sh ck.SessionHandle, m ck.Mechanism, unwrappingKey c
 		return 0, renameRV(err, unwrapRV)
 	}
 	defer clear(value)
-	computed, err := mech.UnwrapAttrs(na.class, na.keyType, value)
+	// The new key's value: truncated by the template for the unpadded
+	// block modes, checked against its CKA_VALUE_LEN.
+	computed, err := spec.UnwrappedAttrs(na.class, na.keyType, na.attrs, value)
 	if err != nil {
 		return 0, err
 	}
