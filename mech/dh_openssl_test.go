@@ -84,11 +84,103 @@ func TestDHOpenSSL(t *testing.T) {
 	yB := dhPublicFromSPKI(t, o.readPEM(bPub))
 
 	want := o.run("pkeyutl", "-derive", "-inkey", bKey, "-peerkey", aPub, "-pkeyopt", "dh_pad:1")
-	got, err := legacyRow(t, ck.CKM_DH_PKCS_DERIVE).Derive(priv, yB.Bytes(), 0, noOther)
+	derive := legacyRow(t, ck.CKM_DH_PKCS_DERIVE)
+	got, err := derive.Derive(priv, yB.Bytes(), 0, noOther)
 	wantRV(t, err, ck.CKR_OK)
 	if len(want) != 256 || !bytes.Equal(got, want) {
 		t.Fatalf("kagi's secret %x\nOpenSSL's %x", got, want)
 	}
+
+	// PKCS#8 both ways: kagi's private key as C_WrapKey carries it, for
+	// OpenSSL to derive with; OpenSSL's as C_UnwrapKey reads it, for kagi.
+	der, err := WrapValue(priv)
+	wantRV(t, err, ck.CKR_OK)
+	aKey := o.pemFile("a.pem", "PRIVATE KEY", der)
+	if fromA := o.run("pkeyutl", "-derive", "-inkey", aKey, "-peerkey", bPub, "-pkeyopt", "dh_pad:1"); !bytes.Equal(fromA, want) {
+		t.Fatalf("OpenSSL with kagi's PKCS#8 key: %x, want %x", fromA, want)
+	}
+	attrs, err := UnwrapAttrs(ck.CKO_PRIVATE_KEY, ck.CKK_DH, o.readPEM(bKey))
+	wantRV(t, err, ck.CKR_OK)
+	b, err := KeyFromAttrs(ck.CKO_PRIVATE_KEY, ck.CKK_DH, attrsToMap(attrs))
+	wantRV(t, err, ck.CKR_OK)
+	if b.Public.(*dhPublicKey).Y.Cmp(yB) != 0 {
+		t.Fatal("OpenSSL's private key unwraps to another public value")
+	}
+	fromB, err := derive.Derive(b, priv.Public.(*dhPublicKey).Y.Bytes(), 0, noOther)
+	wantRV(t, err, ck.CKR_OK)
+	if !bytes.Equal(fromB, want) {
+		t.Fatal("OpenSSL's key unwrapped into kagi derives another secret")
+	}
+}
+
+// TestDSAPKCS8OpenSSL: a DSA private key as C_WrapKey carries it is one
+// OpenSSL reads (same public key, a signature kagi verifies), and a key
+// OpenSSL generates unwraps into one whose signatures OpenSSL verifies.
+func TestDSAPKCS8OpenSSL(t *testing.T) {
+	o := newOpenSSLDir(t)
+	p := dsaPairs()[1] // L = 2048, N = 224
+	der, err := WrapValue(p.priv)
+	wantRV(t, err, ck.CKR_OK)
+	kFile := o.pemFile("k.pem", "PRIVATE KEY", der)
+	if spki := o.run("pkey", "-in", kFile, "-pubout", "-outform", "DER"); !bytes.Equal(spki, p.pm[ck.CKA_PUBLIC_KEY_INFO]) {
+		t.Fatal("OpenSSL reads another public key from kagi's PKCS#8")
+	}
+	msg := o.write("msg", []byte("signed by OpenSSL with a key kagi wrapped"))
+	sigDER := o.run("dgst", "-sha256", "-sign", kFile, msg)
+	verify, err := legacyRow(t, ck.CKM_DSA_SHA256).Verify(p.pub, nil)
+	wantRV(t, err, ck.CKR_OK)
+	wantRV(t, verify.Verify([]byte("signed by OpenSSL with a key kagi wrapped"), dsaRawSig(t, sigDER, 28)), ck.CKR_OK)
+
+	params, err := asn1.Marshal(struct{ P, Q, G *big.Int }{
+		new(big.Int).SetBytes(p.pm[ck.CKA_PRIME]), new(big.Int).SetBytes(p.pm[ck.CKA_SUBPRIME]), new(big.Int).SetBytes(p.pm[ck.CKA_BASE]),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	paramFile := o.pemFile("dsaparams.pem", "DSA PARAMETERS", params)
+	oKey := o.dir + "/o.pem"
+	o.run("genpkey", "-paramfile", paramFile, "-out", oKey)
+	attrs, err := UnwrapAttrs(ck.CKO_PRIVATE_KEY, ck.CKK_DSA, o.readPEM(oKey))
+	wantRV(t, err, ck.CKR_OK)
+	k, err := KeyFromAttrs(ck.CKO_PRIVATE_KEY, ck.CKK_DSA, attrsToMap(attrs))
+	wantRV(t, err, ck.CKR_OK)
+	sign, err := legacyRow(t, ck.CKM_DSA_SHA256).Sign(k, nil)
+	wantRV(t, err, ck.CKR_OK)
+	sig, err := sign.Sign([]byte("signed by kagi with a key OpenSSL made"))
+	wantRV(t, err, ck.CKR_OK)
+	r, s := new(big.Int).SetBytes(sig[:28]), new(big.Int).SetBytes(sig[28:])
+	sigFile := o.write("sig.der", mustASN1(t, struct{ R, S *big.Int }{r, s}))
+	oPub := o.dir + "/o_pub.pem"
+	o.run("pkey", "-in", oKey, "-pubout", "-out", oPub)
+	o.write("msg2", []byte("signed by kagi with a key OpenSSL made"))
+	if out := o.run("dgst", "-sha256", "-verify", oPub, "-signature", sigFile, o.dir+"/msg2"); !strings.Contains(string(out), "Verified OK") {
+		t.Fatalf("openssl dgst -verify: %s", out)
+	}
+	if spki := attrsToMap(attrs)[ck.CKA_PUBLIC_KEY_INFO]; !bytes.Equal(spki, o.readPEM(oPub)) {
+		t.Fatal("the unwrapped key's CKA_PUBLIC_KEY_INFO is not OpenSSL's public key")
+	}
+}
+
+// dsaRawSig turns a DER Dss-Sig-Value into r||s of n bytes each.
+func dsaRawSig(t *testing.T, der []byte, n int) []byte {
+	t.Helper()
+	var rs struct{ R, S *big.Int }
+	if rest, err := asn1.Unmarshal(der, &rs); err != nil || len(rest) != 0 {
+		t.Fatalf("DSA signature: %v", err)
+	}
+	out := make([]byte, 2*n)
+	rs.R.FillBytes(out[:n])
+	rs.S.FillBytes(out[n:])
+	return out
+}
+
+func mustASN1(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := asn1.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // checkDSAParamOpenSSL has `openssl pkeyparam -check` judge a DSA domain

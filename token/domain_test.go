@@ -363,3 +363,49 @@ func TestCreateDHKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestWrapDHKey: a DH private key wraps (PKCS#8, AES key wrap with
+// padding) and unwraps into a key that derives the same secret.
+func TestWrapDHKey(t *testing.T) {
+	l, _, sh, _ := ready(t)
+	pubA, _ := dhPair(t, l, sh)
+	_, privB := dhPair(t, l, sh)
+	kek, err := l.GenerateKey(sh, ck.Mechanism{Type: ck.CKM_AES_KEY_GEN}, []ck.Attribute{attr(ck.CKA_VALUE_LEN, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := ck.Mechanism{Type: ck.CKM_AES_KEY_WRAP_KWP}
+	n, err := l.WrapKey(sh, m, kek, privB, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrapped := make([]byte, n)
+	if n, err = l.WrapKey(sh, m, kek, privB, wrapped); err != nil {
+		t.Fatal(err)
+	}
+	copyB, err := l.UnwrapKey(sh, m, kek, wrapped[:n], []ck.Attribute{
+		attr(ck.CKA_CLASS, ck.CKO_PRIVATE_KEY), attr(ck.CKA_KEY_TYPE, ck.CKK_DH), attr(ck.CKA_DERIVE, true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	yA := attrsOf(t, l, sh, pubA, ck.CKA_VALUE)[0]
+	open := []ck.Attribute{attr(ck.CKA_CLASS, ck.CKO_SECRET_KEY), attr(ck.CKA_KEY_TYPE, ck.CKK_GENERIC_SECRET),
+		attr(ck.CKA_SENSITIVE, false), attr(ck.CKA_EXTRACTABLE, true)}
+	var zs [][]byte
+	for _, k := range []ck.ObjectHandle{privB, copyB} {
+		h, err := l.DeriveKey(sh, ck.Mechanism{Type: ck.CKM_DH_PKCS_DERIVE, Param: yA}, k, open)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zs = append(zs, attrsOf(t, l, sh, h, ck.CKA_VALUE)[0])
+	}
+	if !bytes.Equal(zs[0], zs[1]) || len(zs[0]) != 256 {
+		t.Fatal("the unwrapped DH key derives another secret")
+	}
+	if vb := ulongOf(t, attrsOf(t, l, sh, copyB, ck.CKA_VALUE_BITS)[0]); vb != 256 {
+		t.Fatalf("unwrapped CKA_VALUE_BITS %d", vb)
+	}
+	_, err = l.UnwrapKey(sh, m, kek, wrapped[:n], []ck.Attribute{
+		attr(ck.CKA_CLASS, ck.CKO_PRIVATE_KEY), attr(ck.CKA_KEY_TYPE, ck.CKK_DSA)})
+	wantRV(t, err, ck.CKR_TEMPLATE_INCONSISTENT)
+}
