@@ -12,7 +12,7 @@ import (
 )
 
 // PKCS #3 Diffie-Hellman (PKCS#11 3.0 current mechanisms section 2.4,
-// "PKCS #3 Diffie-Hellman"): CKK_DH keys and domain parameters,
+// "Diffie-Hellman"): CKK_DH keys and domain parameters,
 // CKM_DH_PKCS_KEY_PAIR_GEN, CKM_DH_PKCS_PARAMETER_GEN and
 // CKM_DH_PKCS_DERIVE. Legacy, kept for SoftHSMv2 parity; never a default.
 //
@@ -246,12 +246,12 @@ func dhPrivateValue(rnd io.Reader, p *big.Int, l int) (*big.Int, error) {
 	return x.Add(x, big.NewInt(2)), nil
 }
 
-// generateDH is CKM_DH_PKCS_KEY_PAIR_GEN (PKCS#11 3.0 section 2.4.4): the
-// domain comes from the public template's CKA_PRIME and CKA_BASE, the
-// private value's length from the private template's CKA_VALUE_BITS when
-// it gives one (dhMinValueBits up to one bit less than p, so that x < p-1),
-// and y = g^x mod p (PKCS #3 section 7.2). A domain out of range is
-// CKR_DOMAIN_PARAMS_INVALID, as for DSA. The private key gets
+// generateDH is CKM_DH_PKCS_KEY_PAIR_GEN ("PKCS #3 Diffie-Hellman key pair
+// generation"): the domain comes from the public template's CKA_PRIME and
+// CKA_BASE, the private value's length from the private template's
+// CKA_VALUE_BITS when it gives one (dhMinValueBits up to one bit less than p,
+// so that x < p-1), and y = g^x mod p (PKCS #3 section 7.2). A domain out of
+// range is CKR_DOMAIN_PARAMS_INVALID, as for DSA. The private key gets
 // CKA_VALUE_BITS, the length of x, as SoftHSMv2 sets it.
 func generateDH(rnd io.Reader, pubT, privT Attrs) (pubAttrs, privAttrs []ck.Attribute, err error) {
 	if _, err := checkTemplateKind(pubT, ck.CKO_PUBLIC_KEY, ck.CKK_DH); err != nil {
@@ -306,16 +306,16 @@ func generateDH(rnd io.Reader, pubT, privT Attrs) (pubAttrs, privAttrs []ck.Attr
 	return pubAttrs, privAttrs, nil
 }
 
-// generateDHParameters is CKM_DH_PKCS_PARAMETER_GEN (PKCS#11 3.0 section
-// 2.4.5): a group with a p of the template's CKA_PRIME_BITS. Safe primes
-// (p = 2q+1) of 2048 bits take minutes to find with math/big, so the group
-// is a FIPS 186-4 appendix A.1.1.2 / A.2.1 one, made by crypto/dsa: p with
-// a prime q dividing p-1 (160 bits for a 1024-bit p, 256 for 2048 and
-// 3072) and g of order q. PKCS #3 asks only for a prime p and a base g; a
-// generator of a prime-order subgroup is one (the private value drawn by
-// generateDH is then reduced mod q by the exponentiation, which costs
-// nothing in security). q is not kept: a PKCS #3 domain has no place for
-// it. CKA_PRIME_BITS other than 1024, 2048 or 3072 is
+// generateDHParameters is CKM_DH_PKCS_PARAMETER_GEN ("PKCS #3 Diffie-Hellman
+// domain parameter generation"): a group with a p of the template's
+// CKA_PRIME_BITS. Safe primes (p = 2q+1) of 2048 bits take minutes to find
+// with math/big, so the group is a FIPS 186-4 appendix A.1.1.2 / A.2.1 one,
+// made by crypto/dsa: p with a prime q dividing p-1 (160 bits for a 1024-bit
+// p, 256 for 2048 and 3072) and g of order q. PKCS #3 asks only for a prime p
+// and a base g; a generator of a prime-order subgroup is one (the private
+// value drawn by generateDH is then reduced mod q by the exponentiation,
+// which costs nothing in security). q is not kept: a PKCS #3 domain has no
+// place for it. CKA_PRIME_BITS other than 1024, 2048 or 3072 is
 // CKR_KEY_SIZE_RANGE outside 1024..3072 and CKR_ATTRIBUTE_VALUE_INVALID
 // inside (as an AES key of 20 bytes).
 func generateDHParameters(rnd io.Reader, t Attrs) ([]ck.Attribute, error) {
@@ -374,8 +374,8 @@ func fipsGroup(rnd io.Reader, sizes dsa.ParameterSizes) (*dsa.Parameters, error)
 }
 
 // dhDomainImportAttrs is ImportAttrs for a CKK_DH domain parameter object
-// (PKCS#11 3.0 section 2.4.3): CKA_PRIME and CKA_BASE are checked as for a
-// key and CKA_PRIME_BITS computed.
+// ("Diffie-Hellman domain parameter objects"): CKA_PRIME and CKA_BASE are
+// checked as for a key and CKA_PRIME_BITS computed.
 func dhDomainImportAttrs(a Attrs) ([]ck.Attribute, error) {
 	p, _, err := dhDomain(a, ck.CKR_ATTRIBUTE_VALUE_INVALID)
 	if err != nil {
@@ -384,16 +384,15 @@ func dhDomainImportAttrs(a Attrs) ([]ck.Attribute, error) {
 	return []ck.Attribute{ulongAttr(ck.CKA_PRIME_BITS, ck.ULong(p.BitLen()))}, nil
 }
 
-// deriveDH is CKM_DH_PKCS_DERIVE (PKCS#11 3.0 section 2.4.6, PKCS #3
-// section 8, "phase II"): the parameter is the other party's public value
-// y' as a big-endian byte string; z = y'^x mod p, as the octet string of
-// the byte length of p (PKCS #3 section 8.3: leading zeros kept, as
-// SoftHSMv2 also pads OpenSSL's result). The public value must satisfy
-// 1 < y' < p-1 (SP 800-56A rev. 3 section 5.6.2.3.1; without q the full
-// check y'^q = 1 is impossible) and z must not be 1 (section 5.7.1.1);
-// either failure is CKR_MECHANISM_PARAM_INVALID. The mechanism's
-// truncation to CKA_VALUE_LEN removes bytes from the leading end, as for
-// CKM_ECDH1_DERIVE with CKD_NULL.
+// deriveDH is CKM_DH_PKCS_DERIVE ("PKCS #3 Diffie-Hellman key derivation";
+// PKCS #3 section 8, "phase II"): the parameter is the other party's public
+// value y' as a big-endian byte string; z = y'^x mod p, as the octet string
+// of the byte length of p (PKCS #3 section 8.3: leading zeros kept, as
+// SoftHSMv2 also pads OpenSSL's result). The public value must satisfy 1 < y'
+// < p-1 (SP 800-56A rev. 3 section 5.6.2.3.1; without q the full check y'^q =
+// 1 is impossible) and z must not be 1 (section 5.7.1.1); either failure is
+// CKR_MECHANISM_PARAM_INVALID. The mechanism's truncation to CKA_VALUE_LEN
+// removes bytes from the leading end, as for CKM_ECDH1_DERIVE with CKD_NULL.
 func deriveDH(base *Key, param any, keyLen int, _ func(ck.ObjectHandle) (*Key, error)) ([]byte, error) {
 	peer, ok := param.([]byte)
 	if !ok || len(peer) == 0 {

@@ -448,7 +448,7 @@ func ImportAttrs(class ck.ObjectClass, kt ck.KeyType, a Attrs) ([]ck.Attribute, 
 		return dsaImportAttrs(class, a)
 	case (class == ck.CKO_PRIVATE_KEY || class == ck.CKO_PUBLIC_KEY) && kt == ck.CKK_DH:
 		return dhImportAttrs(class, a)
-	// Domain parameter objects (PKCS#11 3.0 section 4.12) of DSA and DH.
+	// Domain parameter objects (PKCS#11 3.0 section 4.11) of DSA and DH.
 	case class == ck.CKO_DOMAIN_PARAMETERS && kt == ck.CKK_DSA:
 		return dsaDomainImportAttrs(a)
 	case class == ck.CKO_DOMAIN_PARAMETERS && kt == ck.CKK_DH:

@@ -213,10 +213,11 @@ var (
 		ck.CKA_BASE:     {kindBytes, mustCreate | noGenerate, nil},
 		ck.CKA_VALUE:    {kindBytes, mustCreate | noGenerate | hidden | secret, nil},
 	}
-	// DSA domain parameter objects (section 2.2.3). CKA_SUBPRIME_BITS is
-	// not in that table; PKCS#11 3.0 defines it for the FIPS 186-4
-	// parameter generation mechanisms, and CKM_DSA_PARAMETER_GEN takes it
-	// too (mech/dsa.go), so the object records it.
+	// DSA domain parameter objects ("DSA domain parameter objects" of the
+	// current mechanisms). CKA_SUBPRIME_BITS is not in that table; PKCS#11 3.0
+	// defines it for the FIPS 186-4 parameter generation mechanisms, and
+	// CKM_DSA_PARAMETER_GEN takes it too (mech/dsa.go), so the object records
+	// it.
 	dsaDomainRules = ruleSet{
 		ck.CKA_PRIME:         {kindBytes, mustCreate | noGenerate, nil},
 		ck.CKA_SUBPRIME:      {kindBytes, mustCreate | noGenerate, nil},
