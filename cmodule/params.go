@@ -17,7 +17,8 @@ type paramDecoder func(p unsafe.Pointer, n C.CK_ULONG) (any, C.CK_RV)
 
 // mechParams says which mechanisms take a structure as parameter, and how to
 // read it. A mechanism not listed gets its parameter as a copied []byte (an
-// IV, a counter block, a salt); the mechanism code checks it.
+// IV, a counter block, a salt, the other party's public value of
+// CKM_DH_PKCS_DERIVE); the mechanism code checks it.
 var mechParams = map[ck.MechanismType]paramDecoder{
 	ck.CKM_AES_GCM: gcmParams,
 	ck.CKM_AES_CCM: ccmParams,

@@ -57,6 +57,27 @@ func leading(v []byte, keyLen int) ([]byte, error) {
 	return v[:keyLen:keyLen], nil
 }
 
+// trailing returns the last keyLen bytes of a shared secret z (all of z
+// when keyLen is 0), in a new slice: the truncation of the Diffie-Hellman
+// derivations (CKM_ECDH1_DERIVE with CKD_NULL, CKM_DH_PKCS_DERIVE), which
+// "removes bytes from the leading end of the secret value" (PKCS#11 3.0
+// current mechanisms, both sections; SoftHSMv2 does the same). z is left
+// to the caller to clear.
+func trailing(z []byte, keyLen int) ([]byte, error) {
+	if err := checkKeyLen(keyLen); err != nil {
+		return nil, err
+	}
+	if keyLen == 0 {
+		keyLen = len(z)
+	}
+	if keyLen > len(z) {
+		return nil, errTooLong(keyLen, len(z))
+	}
+	out := make([]byte, keyLen)
+	copy(out, z[len(z)-keyLen:])
+	return out, nil
+}
+
 // secretOf returns the value of a secret key used as base or second key;
 // any other key is CKR_KEY_TYPE_INCONSISTENT.
 func secretOf(k *Key) ([]byte, error) {

@@ -95,15 +95,7 @@ func deriveECDH(base *Key, param any, keyLen int, _ func(ck.ObjectHandle) (*Key,
 	if alg != nil {
 		return x963KDF(alg, z, p.SharedData, keyLen), nil
 	}
-	if keyLen == 0 {
-		keyLen = len(z)
-	}
-	if keyLen > len(z) {
-		return nil, errTooLong(keyLen, len(z))
-	}
-	out := make([]byte, keyLen)
-	copy(out, z[len(z)-keyLen:])
-	return out, nil
+	return trailing(z, keyLen)
 }
 
 // sharedSecret computes Z between the private key base and the peer's

@@ -98,6 +98,8 @@ func (k *Key) Zero() {
 		clear(p)
 	case *dsa.PrivateKey: //nolint:staticcheck // legacy DSA keys (dsa.go).
 		zeroBig(p.X)
+	case *dhPrivateKey:
+		zeroBig(p.X)
 	}
 	k.Private = nil
 	k.cache.aes.Store(nil)
@@ -201,6 +203,12 @@ var attrNames = map[ck.AttributeType]string{
 	ck.CKA_COEFFICIENT:      "CKA_COEFFICIENT",
 	ck.CKA_EC_PARAMS:        "CKA_EC_PARAMS",
 	ck.CKA_EC_POINT:         "CKA_EC_POINT",
+	ck.CKA_PRIME:            "CKA_PRIME",
+	ck.CKA_SUBPRIME:         "CKA_SUBPRIME",
+	ck.CKA_BASE:             "CKA_BASE",
+	ck.CKA_PRIME_BITS:       "CKA_PRIME_BITS",
+	ck.CKA_SUBPRIME_BITS:    "CKA_SUBPRIME_BITS",
+	ck.CKA_VALUE_BITS:       "CKA_VALUE_BITS",
 }
 
 func ulongAttr(t ck.AttributeType, v ck.ULong) ck.Attribute {
@@ -355,6 +363,10 @@ func KeyFromAttrs(class ck.ObjectClass, kt ck.KeyType, a Attrs) (*Key, error) {
 		if err := dsaFillKey(k, a); err != nil {
 			return nil, err
 		}
+	case (class == ck.CKO_PRIVATE_KEY || class == ck.CKO_PUBLIC_KEY) && kt == ck.CKK_DH:
+		if err := dhFillKey(k, a); err != nil {
+			return nil, err
+		}
 	default:
 		return nil, fmt.Errorf("mech: unsupported key class/type: %w", ck.CKR_KEY_TYPE_INCONSISTENT)
 	}
@@ -365,7 +377,9 @@ func KeyFromAttrs(class ck.ObjectClass, kt ck.KeyType, a Attrs) (*Key, error) {
 // of class and type kt and returns the attributes the token computes for
 // it: CKA_VALUE_LEN and (AES, generic secret) CKA_CHECK_VALUE for secret
 // keys; CKA_MODULUS_BITS for RSA public keys; CKA_PUBLIC_KEY_INFO for public
-// keys and for private keys. A missing component is
+// keys and for private keys (and CKA_VALUE_BITS for DH private keys);
+// CKA_PRIME_BITS (and for DSA CKA_SUBPRIME_BITS) for domain parameter
+// objects (class CKO_DOMAIN_PARAMETERS). A missing component is
 // CKR_TEMPLATE_INCOMPLETE, a malformed one CKR_ATTRIBUTE_VALUE_INVALID, an
 // unknown curve CKR_CURVE_NOT_SUPPORTED.
 func ImportAttrs(class ck.ObjectClass, kt ck.KeyType, a Attrs) ([]ck.Attribute, error) {
@@ -432,6 +446,13 @@ func ImportAttrs(class ck.ObjectClass, kt ck.KeyType, a Attrs) ([]ck.Attribute, 
 		return desImportAttrs(kt, a)
 	case (class == ck.CKO_PRIVATE_KEY || class == ck.CKO_PUBLIC_KEY) && kt == ck.CKK_DSA:
 		return dsaImportAttrs(class, a)
+	case (class == ck.CKO_PRIVATE_KEY || class == ck.CKO_PUBLIC_KEY) && kt == ck.CKK_DH:
+		return dhImportAttrs(class, a)
+	// Domain parameter objects (PKCS#11 3.0 section 4.11) of DSA and DH.
+	case class == ck.CKO_DOMAIN_PARAMETERS && kt == ck.CKK_DSA:
+		return dsaDomainImportAttrs(a)
+	case class == ck.CKO_DOMAIN_PARAMETERS && kt == ck.CKK_DH:
+		return dhDomainImportAttrs(a)
 	}
 	return nil, fmt.Errorf("mech: unsupported key class/type: %w", ck.CKR_ATTRIBUTE_VALUE_INVALID)
 }

@@ -25,7 +25,8 @@ type Key struct {
 	// Secret is the CKA_VALUE of a secret key.
 	Secret []byte
 	// Private is *rsa.PrivateKey, *ecdsa.PrivateKey, ed25519.PrivateKey,
-	// *ecdh.PrivateKey (X25519) or *dsa.PrivateKey.
+	// *ecdh.PrivateKey (X25519), *dsa.PrivateKey or *dhPrivateKey (PKCS #3
+	// DH, dh.go).
 	Private crypto.PrivateKey
 	// Public is the matching public key; set for public keys and, derived,
 	// for private keys.
@@ -124,7 +125,9 @@ type Spec struct {
 	// GenerateKey makes a secret key from the template t; it returns the
 	// attributes it computes (CKA_VALUE, CKA_VALUE_LEN, CKA_KEY_TYPE,
 	// CKA_CHECK_VALUE where defined; a zero-length CKA_CHECK_VALUE in t
-	// asks for an empty one). rnd is the token's DRBG.
+	// asks for an empty one). For the *_PARAMETER_GEN mechanisms it makes
+	// domain parameters instead (CKA_KEY_TYPE, CKA_PRIME, CKA_BASE, ...,
+	// CKA_PRIME_BITS). rnd is the token's DRBG.
 	GenerateKey func(rnd io.Reader, t Attrs) ([]ck.Attribute, error)
 	// GenerateKeyPair makes a key pair from the public and private
 	// templates and returns the attributes it computes for each

@@ -25,10 +25,7 @@ type opensslCLI struct {
 
 func newOpenSSLCLI(t *testing.T, priv *rsa.PrivateKey) *opensslCLI {
 	t.Helper()
-	if _, err := exec.LookPath("openssl"); err != nil {
-		t.Skip("no openssl command")
-	}
-	o := &opensslCLI{t: t, dir: t.TempDir()}
+	o := newOpenSSLDir(t)
 	der, err := x509.MarshalPKCS8PrivateKey(priv)
 	if err != nil {
 		t.Fatal(err)
@@ -40,6 +37,15 @@ func newOpenSSLCLI(t *testing.T, priv *rsa.PrivateKey) *opensslCLI {
 	}
 	o.pubPEM = o.write("pub.pem", pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}))
 	return o
+}
+
+// newOpenSSLDir is an opensslCLI with an empty directory and no keys.
+func newOpenSSLDir(t *testing.T) *opensslCLI {
+	t.Helper()
+	if _, err := exec.LookPath("openssl"); err != nil {
+		t.Skip("no openssl command")
+	}
+	return &opensslCLI{t: t, dir: t.TempDir()}
 }
 
 // run returns openssl's standard output and fails the test on an error exit.

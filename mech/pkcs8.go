@@ -21,6 +21,8 @@ func WrapValue(k *Key) ([]byte, error) {
 	switch {
 	case k.Class == ck.CKO_SECRET_KEY && k.Secret != nil:
 		return bytes.Clone(k.Secret), nil
+	case k.Class == ck.CKO_PRIVATE_KEY && k.Private != nil && ffcPKCS8Type(k.Private):
+		return marshalFFCPKCS8(k.Private)
 	case k.Class == ck.CKO_PRIVATE_KEY && k.Private != nil:
 		der, err := x509.MarshalPKCS8PrivateKey(k.Private)
 		if err != nil {
@@ -45,6 +47,15 @@ func UnwrapAttrs(class ck.ObjectClass, kt ck.KeyType, value []byte) ([]ck.Attrib
 		}
 		return append([]ck.Attribute{{Type: ck.CKA_VALUE, Value: bytes.Clone(value)}}, computed...), nil
 	case ck.CKO_PRIVATE_KEY:
+		if got, attrs, ok, err := parseFFCPKCS8(value); ok {
+			if err != nil {
+				return nil, err
+			}
+			if got != kt {
+				return nil, fmt.Errorf("mech: unwrapped key is not of the template's type: %w", ck.CKR_TEMPLATE_INCONSISTENT)
+			}
+			return attrs, nil
+		}
 		priv, err := x509.ParsePKCS8PrivateKey(value)
 		if err != nil {
 			return nil, fmt.Errorf("mech: unwrapped value is not PKCS#8: %w", ck.CKR_WRAPPED_KEY_INVALID)

@@ -3,9 +3,9 @@ package mech
 import "github.com/kagi-hsm/kagi/token/ck"
 
 // Legacy rows, for SoftHSMv2 parity (issue 4): DES, two- and three-key TDEA
-// (des.go) and DSA (dsa.go). Listed, never used by default. MechanismInfo
-// as SoftHSMv2 2.6 reports it (SoftHSM.cpp, C_GetMechanismInfo) with these
-// differences:
+// (des.go), DSA (dsa.go) and PKCS #3 Diffie-Hellman (dh.go). Listed, never
+// used by default. MechanismInfo as SoftHSMv2 2.6 reports it (SoftHSM.cpp,
+// C_GetMechanismInfo) with these differences:
 //
 //   - DES rows report key sizes 0..0 as SoftHSMv2 does (the sizes are fixed
 //     by the key type); all six modes carry CKF_WRAP|CKF_UNWRAP, a superset
@@ -17,8 +17,11 @@ import "github.com/kagi-hsm/kagi/token/ck"
 //     CKM_DES3_CMAC.
 //   - DSA key sizes are bits of the prime, 512..3072 (SoftHSMv2 caps them at
 //     1024; crypto/dsa handles the FIPS 186-4 sizes up to L = 3072).
-//   - CKM_DSA_PARAMETER_GEN is not offered: the domain parameters come from
-//     the caller's public template.
+//   - CKM_DSA_PARAMETER_GEN and CKM_DH_PKCS_PARAMETER_GEN report 1024..3072
+//     bits, the sizes crypto/dsa generates (1024, 2048 and 3072 only;
+//     SoftHSMv2 reports the key pair sizes).
+//   - DH key pairs and derivations take primes of 512..10000 bits, as
+//     SoftHSMv2 on OpenSSL.
 
 const dsaFlags = signVerify
 
@@ -93,4 +96,29 @@ var legacyRegistry = []*Spec{
 	dsaSpec(ck.CKM_DSA_SHA256, hashSHA256),
 	dsaSpec(ck.CKM_DSA_SHA384, hashSHA384),
 	dsaSpec(ck.CKM_DSA_SHA512, hashSHA512),
+	{
+		Type: ck.CKM_DSA_PARAMETER_GEN, Name: "CKM_DSA_PARAMETER_GEN",
+		Info:        ck.MechanismInfo{MinKeySize: dsaParamGenMinBits, MaxKeySize: dsaParamGenMaxBits, Flags: ck.CKF_GENERATE},
+		KeyTypes:    []ck.KeyType{ck.CKK_DSA},
+		GenerateKey: generateDSAParameters,
+	},
+
+	{
+		Type: ck.CKM_DH_PKCS_KEY_PAIR_GEN, Name: "CKM_DH_PKCS_KEY_PAIR_GEN",
+		Info:            ck.MechanismInfo{MinKeySize: dhMinBits, MaxKeySize: dhMaxBits, Flags: ck.CKF_GENERATE_KEY_PAIR},
+		KeyTypes:        []ck.KeyType{ck.CKK_DH},
+		GenerateKeyPair: generateDH,
+	},
+	{
+		Type: ck.CKM_DH_PKCS_PARAMETER_GEN, Name: "CKM_DH_PKCS_PARAMETER_GEN",
+		Info:        ck.MechanismInfo{MinKeySize: dhParamGenMinBits, MaxKeySize: dhParamGenMaxBits, Flags: ck.CKF_GENERATE},
+		KeyTypes:    []ck.KeyType{ck.CKK_DH},
+		GenerateKey: generateDHParameters,
+	},
+	{
+		Type: ck.CKM_DH_PKCS_DERIVE, Name: "CKM_DH_PKCS_DERIVE",
+		Info:     ck.MechanismInfo{MinKeySize: dhMinBits, MaxKeySize: dhMaxBits, Flags: ck.CKF_DERIVE},
+		KeyTypes: []ck.KeyType{ck.CKK_DH},
+		Derive:   deriveDH,
+	},
 }

@@ -44,6 +44,7 @@ var selfTests = []struct {
 	{"DES-CBC", selfTestDES},
 	{"HKDF-SHA-256", selfTestHKDF},
 	{"X25519", selfTestX25519},
+	{"DH (PKCS #3)", selfTestDH},
 }
 
 var errKAT = fmt.Errorf("known answer mismatch")

@@ -98,6 +98,38 @@ func selfTestX25519() error {
 	return expect(z, "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742")
 }
 
+// selfTestDH: RFC 5114 section 3.1 (the 1024-bit MODP group with a 160-bit
+// subgroup, party A's private value and party B's public value; Z as in
+// testdata/rfc5114_dh.txt), through CKM_DH_PKCS_DERIVE.
+func selfTestDH() error {
+	spec, _ := Lookup(ck.CKM_DH_PKCS_DERIVE)
+	k, err := KeyFromAttrs(ck.CKO_PRIVATE_KEY, ck.CKK_DH, valueAttrs{
+		ck.CKA_PRIME: unhex("b10b8f96a080e01dde92de5eae5d54ec52c99fbcfb06a3c69a6a9dca52d23b61" +
+			"6073e28675a23d189838ef1e2ee652c013ecb4aea906112324975c3cd49b83bf" +
+			"accbdd7d90c4bd7098488e9c219a73724effd6fae5644738faa31a4ff55bccc0" +
+			"a151af5f0dc8b4bd45bf37df365c1a65e68cfda76d4da708df1fb2bc2e4a4371"),
+		ck.CKA_BASE: unhex("a4d1cbd5c3fd34126765a442efb99905f8104dd258ac507fd6406cff14266d31" +
+			"266fea1e5c41564b777e690f5504f213160217b4b01b886a5e91547f9e2749f4" +
+			"d7fbd7d3b9a92ee1909d0d2263f80a76a6a24c087a091f531dbf0a0169b6a28a" +
+			"d662a4d18e73afa32d779d5918d08bc8858f4dcef97c2a24855e6eeb22b3b2e5"),
+		ck.CKA_VALUE: unhex("b9a3b3ae8fefc1a2930496507086f8455d48943e"),
+	})
+	if err != nil {
+		return err
+	}
+	z, err := spec.Derive(k, unhex("717a6cb053371ff4a3b932941c1e5663f861a1d6ad34ae66576dfb98f6c6cbf9"+
+		"ddd5a56c7833f6bcfdff095582ad868e440e8d09fd769e3ceccdc3d3b1e4cfa0"+
+		"57776caaf9739b6a9fee8e7411f8d6dac09d6a4edb46cc2b5d5203090eae6126"+
+		"311e53fd2c14b574e6a3109a3da1be41bdceaa186f5ce06716a2b6a07b3c33fe"), 0, nil)
+	if err != nil {
+		return err
+	}
+	return expect(z, "5c804f454d30d9c4df85271f93528c91df6b48ab5f80b3b59caac1b28f8acba9"+
+		"cd3e39f3cb614525d9521d2e644c53b807b810f340062f257d7d6fbfe8d5e8f0"+
+		"72e9b6e9afda9413eafb2e8b0699b1fb5a0caceddeaead7e9cfbb36ae2b42083"+
+		"5bd83a19fb0b5e96bf8fa4d09e345525167ecd9155416f46f408ed31b63c6e6d")
+}
+
 // valueAttrs is an Attrs from a map, for the self-tests.
 type valueAttrs map[ck.AttributeType][]byte
 

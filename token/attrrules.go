@@ -100,6 +100,13 @@ var x509Rules = merge(storageRules, ruleSet{
 	ck.CKA_NAME_HASH_ALGORITHM:        {kindULong, 0, ulong(ck.ULong(ck.CKM_SHA_1))},
 })
 
+// Section 4.11: domain parameters (CKO_DOMAIN_PARAMETERS), which hold a
+// key type and whether the token generated them, and no key material.
+var domainRules = merge(storageRules, ruleSet{
+	ck.CKA_KEY_TYPE: {kindULong, mustCreate, nil},
+	ck.CKA_LOCAL:    {kindBool, owned, bFalse},
+})
+
 // Section 4.7: every key.
 var keyRules = merge(storageRules, ruleSet{
 	ck.CKA_KEY_TYPE:          {kindULong, mustCreate, nil},
@@ -206,9 +213,43 @@ var (
 		ck.CKA_BASE:     {kindBytes, mustCreate | noGenerate, nil},
 		ck.CKA_VALUE:    {kindBytes, mustCreate | noGenerate | hidden | secret, nil},
 	}
+	// DSA domain parameter objects ("DSA domain parameter objects" of the
+	// current mechanisms). CKA_SUBPRIME_BITS is not in that table; PKCS#11 3.0
+	// defines it for the FIPS 186-4 parameter generation mechanisms, and
+	// CKM_DSA_PARAMETER_GEN takes it too (mech/dsa.go), so the object records
+	// it.
+	dsaDomainRules = ruleSet{
+		ck.CKA_PRIME:         {kindBytes, mustCreate | noGenerate, nil},
+		ck.CKA_SUBPRIME:      {kindBytes, mustCreate | noGenerate, nil},
+		ck.CKA_BASE:          {kindBytes, mustCreate | noGenerate, nil},
+		ck.CKA_PRIME_BITS:    {kindULong, noCreate | mustGenerate, nil},
+		ck.CKA_SUBPRIME_BITS: {kindULong, noCreate, nil},
+	}
 	// DES keys have a fixed length: CKA_VALUE_LEN is not theirs.
 	desValueRules = ruleSet{
 		ck.CKA_VALUE: {kindBytes, mustCreate | noGenerate | hidden | secret, nil},
+	}
+)
+
+// PKCS #3 Diffie-Hellman keys and domain parameters (section 2.4). The
+// private value's length, CKA_VALUE_BITS, may be asked for at generation
+// and is computed otherwise (footnote 2: not given to C_CreateObject).
+var (
+	dhPublicRules = ruleSet{
+		ck.CKA_PRIME: {kindBytes, mustCreate | mustGenerate, nil},
+		ck.CKA_BASE:  {kindBytes, mustCreate | mustGenerate, nil},
+		ck.CKA_VALUE: {kindBytes, mustCreate | noGenerate, nil},
+	}
+	dhPrivateRules = ruleSet{
+		ck.CKA_PRIME:      {kindBytes, mustCreate | noGenerate, nil},
+		ck.CKA_BASE:       {kindBytes, mustCreate | noGenerate, nil},
+		ck.CKA_VALUE:      {kindBytes, mustCreate | noGenerate | hidden | secret, nil},
+		ck.CKA_VALUE_BITS: {kindULong, noCreate, nil},
+	}
+	dhDomainRules = ruleSet{
+		ck.CKA_PRIME:      {kindBytes, mustCreate | noGenerate, nil},
+		ck.CKA_BASE:       {kindBytes, mustCreate | noGenerate, nil},
+		ck.CKA_PRIME_BITS: {kindULong, noCreate | mustGenerate, nil},
 	}
 )
 
@@ -218,8 +259,8 @@ type classKey struct {
 }
 
 // rulesByClass is the attribute table for each supported object kind. Key
-// classes are keyed by key type; other classes use key type 0 (certificates
-// use CKC_X_509 in that slot).
+// and domain parameter classes are keyed by key type; other classes use key
+// type 0 (certificates use CKC_X_509 in that slot).
 var rulesByClass = map[classKey]ruleSet{
 	{ck.CKO_DATA, 0}: dataRules,
 	{ck.CKO_CERTIFICATE, ck.KeyType(ck.CKC_X_509)}: x509Rules,
@@ -248,6 +289,10 @@ var rulesByClass = map[classKey]ruleSet{
 	{ck.CKO_PRIVATE_KEY, ck.CKK_DSA}:               merge(privateKeyRules, dsaPrivateRules),
 	{ck.CKO_PUBLIC_KEY, ck.CKK_EC_MONTGOMERY}:      merge(publicKeyRules, ecPublicRules),
 	{ck.CKO_PRIVATE_KEY, ck.CKK_EC_MONTGOMERY}:     merge(privateKeyRules, ecPrivateRules),
+	{ck.CKO_DOMAIN_PARAMETERS, ck.CKK_DSA}:         merge(domainRules, dsaDomainRules),
+	{ck.CKO_PUBLIC_KEY, ck.CKK_DH}:                 merge(publicKeyRules, dhPublicRules),
+	{ck.CKO_PRIVATE_KEY, ck.CKK_DH}:                merge(privateKeyRules, dhPrivateRules),
+	{ck.CKO_DOMAIN_PARAMETERS, ck.CKK_DH}:          merge(domainRules, dhDomainRules),
 }
 
 // ruleFill is an attribute a new object's template may lack: it then gets

@@ -124,7 +124,9 @@ func (l *Library) deriveSetup(sh ck.SessionHandle, m ck.Mechanism, baseKey ck.Ob
 	if err != nil {
 		return nil, nil, nil, nil, nil, nil, err
 	}
-	if !slices.Contains(spec.KeyTypes, base.keyType) || base.class == ck.CKO_PUBLIC_KEY {
+	// Only secret and private keys derive: a public key or domain
+	// parameters of the mechanism's key type are not a base key.
+	if !slices.Contains(spec.KeyTypes, base.keyType) || (base.class != ck.CKO_SECRET_KEY && base.class != ck.CKO_PRIVATE_KEY) {
 		return nil, nil, nil, nil, nil, nil, ck.CKR_KEY_TYPE_INCONSISTENT
 	}
 	if !base.attrs.bool(ck.CKA_DERIVE) {

@@ -17,12 +17,28 @@ var generatedType = map[ck.MechanismType]ck.KeyType{
 	ck.CKM_DES2_KEY_GEN:               ck.CKK_DES2,
 	ck.CKM_DES3_KEY_GEN:               ck.CKK_DES3,
 	ck.CKM_DSA_KEY_PAIR_GEN:           ck.CKK_DSA,
+	ck.CKM_DSA_PARAMETER_GEN:          ck.CKK_DSA,
+	ck.CKM_DH_PKCS_KEY_PAIR_GEN:       ck.CKK_DH,
+	ck.CKM_DH_PKCS_PARAMETER_GEN:      ck.CKK_DH,
 }
 
-// markGenerated sets what the token owns on a key it generated (section 4.9/4.10:
-// CKA_LOCAL, CKA_KEY_GEN_MECHANISM, and the "always/never" history attributes).
+// generatedClass is the class C_GenerateKey makes with a mechanism when it
+// is not a secret key: the parameter generation mechanisms make domain
+// parameters (PKCS#11 3.0 section 5.14, C_GenerateKey "generates a secret
+// key or set of domain parameters").
+var generatedClass = map[ck.MechanismType]ck.ObjectClass{
+	ck.CKM_DSA_PARAMETER_GEN:     ck.CKO_DOMAIN_PARAMETERS,
+	ck.CKM_DH_PKCS_PARAMETER_GEN: ck.CKO_DOMAIN_PARAMETERS,
+}
+
+// markGenerated sets what the token owns on an object it generated (section
+// 4.9/4.10: CKA_LOCAL, CKA_KEY_GEN_MECHANISM, and the "always/never"
+// history attributes; domain parameters have CKA_LOCAL only, section 4.11).
 func markGenerated(m attrMap, mt ck.MechanismType, class ck.ObjectClass) {
 	m[ck.CKA_LOCAL] = bTrue
+	if class == ck.CKO_DOMAIN_PARAMETERS {
+		return
+	}
 	m[ck.CKA_KEY_GEN_MECHANISM] = ck.ULongBytes(ck.ULong(mt))
 	if class != ck.CKO_PUBLIC_KEY {
 		m[ck.CKA_ALWAYS_SENSITIVE] = ck.BoolBytes(m.bool(ck.CKA_SENSITIVE))
@@ -48,26 +64,23 @@ func (l *Library) keygenSpec(m ck.Mechanism, pair bool) (*mech.Spec, ck.KeyType,
 	return spec, kt, nil
 }
 
-// GenerateKey is C_GenerateKey.
+// GenerateKey is C_GenerateKey: a secret key, or domain parameters with the
+// *_PARAMETER_GEN mechanisms (generatedClass).
 func (l *Library) GenerateKey(sh ck.SessionHandle, m ck.Mechanism, tmpl []ck.Attribute) (ck.ObjectHandle, error) {
 	spec, kt, err := l.keygenSpec(m, false)
 	if err != nil {
 		return 0, err
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	s, err := l.session(sh)
+	class, ok := generatedClass[m.Type]
+	if !ok {
+		class = ck.CKO_SECRET_KEY
+	}
+	s, na, err := l.generateTemplate(sh, tmpl, class, kt)
 	if err != nil {
 		return 0, err
 	}
-	na, err := checkTemplate(s.tok, tmpl, opGenerate, ck.CKO_SECRET_KEY, kt, true)
-	if err != nil {
-		return 0, err
-	}
-	// Check access before spending the work on generation.
-	if _, err := l.newObject(s, na.attrs); err != nil {
-		return 0, err
-	}
+	// Domain parameter generation takes seconds; like key pair generation
+	// it runs without the library lock.
 	computed, err := spec.GenerateKey(l.rng, na.attrs)
 	if err != nil {
 		return 0, err
@@ -75,7 +88,12 @@ func (l *Library) GenerateKey(sh ck.SessionHandle, m ck.Mechanism, tmpl []ck.Att
 	if err := na.merge(computed); err != nil {
 		return 0, err
 	}
-	markGenerated(na.attrs, m.Type, ck.CKO_SECRET_KEY)
+	markGenerated(na.attrs, m.Type, class)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, err := l.session(sh); err != nil {
+		return 0, err
+	}
 	o, err := l.newObject(s, na.attrs)
 	if err != nil {
 		return 0, err
@@ -128,6 +146,25 @@ func (l *Library) GenerateKeyPair(sh ck.SessionHandle, m ck.Mechanism, pubT, pri
 		return 0, 0, err
 	}
 	return po.handle, ko.handle, nil
+}
+
+// generateTemplate checks the template of a C_GenerateKey and that the
+// session may create the object, before the work of generation is spent.
+func (l *Library) generateTemplate(sh ck.SessionHandle, tmpl []ck.Attribute, class ck.ObjectClass, kt ck.KeyType) (*session, *newAttrs, error) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	s, err := l.session(sh)
+	if err != nil {
+		return nil, nil, err
+	}
+	na, err := checkTemplate(s.tok, tmpl, opGenerate, class, kt, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := l.newObject(s, na.attrs); err != nil {
+		return nil, nil, err
+	}
+	return s, na, nil
 }
 
 // pairTemplates checks both templates of a key pair generation and that the

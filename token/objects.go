@@ -187,7 +187,8 @@ func (l *Library) CreateObject(sh ck.SessionHandle, tmpl []ck.Attribute) (ck.Obj
 	if err != nil {
 		return 0, err
 	}
-	if na.class == ck.CKO_PUBLIC_KEY || na.class == ck.CKO_PRIVATE_KEY || na.class == ck.CKO_SECRET_KEY {
+	switch na.class {
+	case ck.CKO_PUBLIC_KEY, ck.CKO_PRIVATE_KEY, ck.CKO_SECRET_KEY, ck.CKO_DOMAIN_PARAMETERS:
 		computed, err := mech.ImportAttrs(na.class, na.keyType, na.attrs)
 		if err != nil {
 			return 0, err
@@ -195,8 +196,10 @@ func (l *Library) CreateObject(sh ck.SessionHandle, tmpl []ck.Attribute) (ck.Obj
 		if err := na.merge(computed); err != nil {
 			return 0, err
 		}
-	} else if err := na.merge(nil); err != nil {
-		return 0, err
+	default:
+		if err := na.merge(nil); err != nil {
+			return 0, err
+		}
 	}
 	o, err := l.newObject(s, na.attrs)
 	if err != nil {

@@ -81,7 +81,7 @@ func checkTemplate(tok *tokenState, tmpl []ck.Attribute, op tmplOp, class ck.Obj
 	}
 	class = ck.ObjectClass(c)
 	switch class {
-	case ck.CKO_PUBLIC_KEY, ck.CKO_PRIVATE_KEY, ck.CKO_SECRET_KEY:
+	case ck.CKO_PUBLIC_KEY, ck.CKO_PRIVATE_KEY, ck.CKO_SECRET_KEY, ck.CKO_DOMAIN_PARAMETERS:
 		raw, ok := m[ck.CKA_KEY_TYPE]
 		if !ok {
 			return nil, ck.CKR_TEMPLATE_INCOMPLETE

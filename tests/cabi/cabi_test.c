@@ -1601,6 +1601,65 @@ static void check_sp800_108_feedback(void)
 	    "kbkdf fb: ulParameterLen of CK_SP800_108_KDF_PARAMS");
 }
 
+/* CKM_DH_PKCS_DERIVE: the parameter is the other party's public value
+ * itself, a byte string (no structure). RFC 5114 section 3.1, the 1024-bit
+ * group with a 160-bit subgroup: A's private value with B's public value
+ * gives Z, 128 bytes. */
+static void check_dh_derive(void)
+{
+	CK_BYTE p[128], g[128], xa[20], yb[128], z[128], got[128], one = 1;
+	CK_OBJECT_CLASS pk = CKO_PRIVATE_KEY, sk = CKO_SECRET_KEY;
+	CK_KEY_TYPE dh = CKK_DH, generic = CKK_GENERIC_SECRET;
+	CK_ULONG z_len = sizeof z;
+	CK_ATTRIBUTE base_tmpl[] = {{CKA_CLASS, &pk, sizeof pk}, {CKA_KEY_TYPE, &dh, sizeof dh},
+				    {CKA_PRIME, p, sizeof p}, {CKA_BASE, g, sizeof g},
+				    {CKA_VALUE, xa, sizeof xa}, {CKA_DERIVE, &yes, 1}};
+	CK_ATTRIBUTE out_tmpl[] = {{CKA_CLASS, &sk, sizeof sk}, {CKA_KEY_TYPE, &generic, sizeof generic},
+				   {CKA_VALUE_LEN, &z_len, sizeof z_len}, {CKA_EXTRACTABLE, &yes, 1},
+				   {CKA_SENSITIVE, &no, 1}};
+	CK_MECHANISM m = {CKM_DH_PKCS_DERIVE, yb, sizeof yb};
+	CK_OBJECT_HANDLE base, key;
+	CK_ATTRIBUTE value = {CKA_VALUE, got, sizeof got};
+	int same = 1, i;
+
+	unhex_into("b10b8f96a080e01dde92de5eae5d54ec52c99fbcfb06a3c69a6a9dca52d23b61"
+		   "6073e28675a23d189838ef1e2ee652c013ecb4aea906112324975c3cd49b83bf"
+		   "accbdd7d90c4bd7098488e9c219a73724effd6fae5644738faa31a4ff55bccc0"
+		   "a151af5f0dc8b4bd45bf37df365c1a65e68cfda76d4da708df1fb2bc2e4a4371", p);
+	unhex_into("a4d1cbd5c3fd34126765a442efb99905f8104dd258ac507fd6406cff14266d31"
+		   "266fea1e5c41564b777e690f5504f213160217b4b01b886a5e91547f9e2749f4"
+		   "d7fbd7d3b9a92ee1909d0d2263f80a76a6a24c087a091f531dbf0a0169b6a28a"
+		   "d662a4d18e73afa32d779d5918d08bc8858f4dcef97c2a24855e6eeb22b3b2e5", g);
+	unhex_into("b9a3b3ae8fefc1a2930496507086f8455d48943e", xa);
+	unhex_into("717a6cb053371ff4a3b932941c1e5663f861a1d6ad34ae66576dfb98f6c6cbf9"
+		   "ddd5a56c7833f6bcfdff095582ad868e440e8d09fd769e3ceccdc3d3b1e4cfa0"
+		   "57776caaf9739b6a9fee8e7411f8d6dac09d6a4edb46cc2b5d5203090eae6126"
+		   "311e53fd2c14b574e6a3109a3da1be41bdceaa186f5ce06716a2b6a07b3c33fe", yb);
+	unhex_into("5c804f454d30d9c4df85271f93528c91df6b48ab5f80b3b59caac1b28f8acba9"
+		   "cd3e39f3cb614525d9521d2e644c53b807b810f340062f257d7d6fbfe8d5e8f0"
+		   "72e9b6e9afda9413eafb2e8b0699b1fb5a0caceddeaead7e9cfbb36ae2b42083"
+		   "5bd83a19fb0b5e96bf8fa4d09e345525167ecd9155416f46f408ed31b63c6e6d", z);
+	if (!chk(f3->C_CreateObject(rw, base_tmpl, 6, &base), CKR_OK, "dh: base key"))
+		return;
+	if (!chk(f3->C_DeriveKey(rw, &m, base, out_tmpl, 5, &key), CKR_OK, "dh: C_DeriveKey"))
+		return;
+	chk(f3->C_GetAttributeValue(rw, key, &value, 1), CKR_OK, "dh: derived value");
+	for (i = 0; i < 128; i++)
+		same &= got[i] == z[i];
+	truth(same && value.ulValueLen == 128, "", "dh: the RFC 5114 Z");
+	m.pParameter = &one;
+	m.ulParameterLen = 1;
+	chk(f3->C_DeriveKey(rw, &m, base, out_tmpl, 5, &key), CKR_MECHANISM_PARAM_INVALID,
+	    "dh: a public value of 1");
+	m.pParameter = NULL;
+	m.ulParameterLen = 0;
+	chk(f3->C_DeriveKey(rw, &m, base, out_tmpl, 5, &key), CKR_MECHANISM_PARAM_INVALID,
+	    "dh: no public value");
+	m.ulParameterLen = sizeof yb;
+	chk(f3->C_DeriveKey(rw, &m, base, out_tmpl, 5, &key), CKR_ARGUMENTS_BAD,
+	    "dh: pParameter NULL with a length");
+}
+
 static void check_misc(void)
 {
 	CK_SESSION_HANDLE h;
@@ -1715,6 +1774,7 @@ static int mode_all(void)
 	check_sp800_108();
 	check_sp800_108_feedback();
 	check_cbc_encrypt_data();
+	check_dh_derive();
 	check_output_lengths();
 	check_read_only();
 	check_misc();
