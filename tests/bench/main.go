@@ -8,10 +8,18 @@
 // session. Start-up and memory are measured in a fresh child process per
 // module (the bench re-executes itself), so each starts cold.
 //
+// The crypto cases are also measured against a "client floor" (floor.go):
+// the same workers against nullmod/nullmod.c, a C module that does no
+// cryptography, compiled with cc into the temporary directory. Its rate is
+// the best any module can reach through miekg/pkcs11; it is shown beside
+// the others but is no target (skipped, with a note, without cc or with
+// -floor=false).
+//
 // Usage (from the repository root, after ./build.sh):
 //
 //	go run ./tests/bench [-kagi build/libkagi.so] [-softhsm /usr/lib/softhsm/libsofthsm2.so]
 //	                     [-time 2s] [-threads 1,2] [-objects 10000] [-quick] [-json]
+//	                     [-floor=false]
 //
 // -quick is a smoke run for CI (short cases, 1,000 objects, one start-up run).
 // It is a program, not a test: nothing here fails on a missed target.
@@ -27,6 +35,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -35,12 +44,16 @@ import (
 
 // Kinds of case, each with its target.
 const (
-	kindCrypto    = "crypto"     // kagi >= 0.9x stdlib at the same thread count
+	kindCrypto    = "crypto"     // kagi >= stdlibTarget x stdlib at the same thread count
 	kindKeygen    = "keygen"     // kagi >= 3x SoftHSMv2
 	kindKeygenRSA = "keygen-rsa" // kagi >= SoftHSMv2 unless Go's primitive is slower (issue 4)
 	kindFind      = "find"       // kagi >= 100x SoftHSMv2
 	kindInfo      = "info"       // no target
 )
+
+// stdlibTarget is the crypto cases' target: kagi at least this fraction of
+// the standard library's rate.
+const stdlibTarget = 0.9
 
 // tmpEnv holds the bench's temporary directory once it has re-executed
 // itself with the modules' environment.
@@ -108,6 +121,11 @@ type row struct {
 	KagiMBs    *float64 `json:"kagi_mb_per_s,omitempty"`
 	SoftHSMMBs *float64 `json:"softhsm_mb_per_s,omitempty"`
 	StdlibMBs  *float64 `json:"stdlib_mb_per_s,omitempty"`
+	// The client floor (crypto cases): the same workers against the null
+	// module, and that against the standard library. Information only.
+	Floor         *float64 `json:"floor_ops_per_s"`
+	FloorVsStdlib *float64 `json:"floor_vs_stdlib"`
+	FloorMBs      *float64 `json:"floor_mb_per_s,omitempty"`
 	// Issue 4's second target: kagi >= SoftHSMv2 unless Go's primitive is
 	// slower than OpenSSL's, which StdlibVsSoftHSM hints at.
 	SoftHSMTarget   string   `json:"softhsm_target,omitempty"`
@@ -136,6 +154,10 @@ type report struct {
 		Quick      bool   `json:"quick"`
 		KagiSetup  string `json:"kagi_setup_error,omitempty"`
 		SoftSetup  string `json:"softhsm_setup_error,omitempty"`
+		// Floor is the null module the bench built, if it measured the
+		// client floor; FloorNote says why not.
+		Floor     string `json:"floor,omitempty"`
+		FloorNote string `json:"floor_note,omitempty"`
 	} `json:"config"`
 	Rows    []row      `json:"rows"`
 	Startup []startRow `json:"startup"`
@@ -149,6 +171,9 @@ type targetResult struct {
 	Target  string `json:"target"`
 	Measure string `json:"measured"`
 	Result  string `json:"result"` // PASS, MISS or n/a
+	// ClientFloor, for a missed crypto target, says what the client floor
+	// allows. Information, not a result.
+	ClientFloor string `json:"client_floor,omitempty"`
 }
 
 // startRow is the cold start and memory of one module.
@@ -171,6 +196,7 @@ func main() {
 		only        = flag.String("cases", "", "run only the cases whose name matches this regular expression (\"start-up\" names the cold start)")
 		jsonOut     = flag.Bool("json", false, "print the results as JSON on stdout (progress stays on stderr)")
 		keep        = flag.Bool("keep", false, "keep the temporary directory (databases, token files)")
+		floorFlag   = flag.Bool("floor", true, "measure the client floor of the crypto cases: the same workers against nullmod.c, a module that does no cryptography (needs cc)")
 
 		child      = flag.Bool("startup-child", false, "internal: measure one cold start of -lib")
 		childLib   = flag.String("lib", "", "internal: module of -startup-child")
@@ -265,11 +291,20 @@ func main() {
 		progress("softhsm: %v", err)
 	}
 
+	var floor *module
+	switch {
+	case !slices.ContainsFunc(cryptoCases, func(c benchCase) bool { return selected.MatchString(c.name) }):
+	case *floorFlag:
+		floor = setUpFloorIn(&rep, tmp, std)
+	default:
+		rep.Config.FloorNote = "not measured (-floor=false)"
+	}
+
 	for _, c := range cryptoCases {
 		if !selected.MatchString(c.name) {
 			continue
 		}
-		rep.Rows = append(rep.Rows, runCase(c, threads, *caseTime, *rounds, kagi, softhsm, std)...)
+		rep.Rows = append(rep.Rows, runCase(c, threads, *caseTime, *rounds, kagi, softhsm, floor, std)...)
 	}
 
 	// Key generation on the tokens as they are now, with a handful of
@@ -278,7 +313,7 @@ func main() {
 		if !selected.MatchString(c.name) {
 			continue
 		}
-		rep.Rows = append(rep.Rows, runCase(c, threads, *caseTime, *rounds, kagi, softhsm, std)...)
+		rep.Rows = append(rep.Rows, runCase(c, threads, *caseTime, *rounds, kagi, softhsm, nil, std)...)
 	}
 
 	fc := findCase
@@ -311,7 +346,7 @@ func main() {
 	createRow.KagiVsSoftHSM = ratio(createRow.Kagi, createRow.SoftHSM)
 	rep.Rows = append(rep.Rows, createRow)
 
-	rep.Rows = append(rep.Rows, runCase(fc, threads, *caseTime, *rounds, usable(kagi), usable(softhsm), std)...)
+	rep.Rows = append(rep.Rows, runCase(fc, threads, *caseTime, *rounds, usable(kagi), usable(softhsm), nil, std)...)
 
 	label := objectLabel(*objects / 2)
 	for _, m := range []*module{kagi, softhsm} {
@@ -370,11 +405,18 @@ func setEnvironment(tmp string) error {
 	return nil
 }
 
+// setUp loads kagi or SoftHSMv2, makes the keys and checks the module's
+// outputs against the standard library (a case whose check fails is not
+// measured on it). The null module of the client floor is refused here: it
+// is set up only by setUpFloor.
 func setUp(name, path string, std *stdlib) (*module, error) {
 	progress("%s: loading %s", name, path)
 	m, err := loadModule(name, path)
 	if err != nil {
 		return nil, err
+	}
+	if isNullModule(m.ctx) {
+		return nil, fmt.Errorf("%s is the bench's null module, which does no cryptography", path)
 	}
 	m.std = std
 	progress("%s: making the keys", name)
@@ -398,6 +440,22 @@ func setUp(name, path string, std *stdlib) (*module, error) {
 	return m, nil
 }
 
+// setUpFloorIn builds the null module in tmp and sets it up, or notes in
+// rep why the client floor is not measured; nil then.
+func setUpFloorIn(rep *report, tmp string, std *stdlib) *module {
+	lib, err := buildNullModule(tmp)
+	if err == nil {
+		var m *module
+		if m, err = setUpFloor(lib, std); err == nil {
+			rep.Config.Floor = lib
+			return m
+		}
+	}
+	rep.Config.FloorNote = "not measured: " + err.Error()
+	progress("client floor %s", rep.Config.FloorNote)
+	return nil
+}
+
 // usable returns m if its objects were created, else nil.
 func usable(m *module) *module {
 	if m == nil || m.objects == 0 {
@@ -409,7 +467,8 @@ func usable(m *module) *module {
 // runCase measures one case at every thread count on each implementation,
 // in rounds of d/rounds that alternate the implementations (so that other
 // load on the machine hits them alike); the best round of each counts.
-func runCase(c benchCase, threads []int, d time.Duration, rounds int, kagi, softhsm *module, std *stdlib) []row {
+// floor, the null module of the client floor, may be nil.
+func runCase(c benchCase, threads []int, d time.Duration, rounds int, kagi, softhsm, floor *module, std *stdlib) []row {
 	type impl struct {
 		name string
 		w    worker
@@ -420,7 +479,7 @@ func runCase(c benchCase, threads []int, d time.Duration, rounds int, kagi, soft
 	for _, n := range threads {
 		var impls []*impl
 		r := row{Case: c.name, Kind: c.kind, Threads: n, BytesPerOp: c.bytes}
-		for _, m := range []*module{kagi, softhsm} {
+		for _, m := range []*module{kagi, softhsm, floor} {
 			if m != nil {
 				// A module whose output was wrong is not measured.
 				impls = append(impls, &impl{name: m.name, w: c.p11(m), err: m.wrong[c.check]})
@@ -465,13 +524,17 @@ func runCase(c benchCase, threads []int, d time.Duration, rounds int, kagi, soft
 				r.SoftHSM = im.best
 			case "stdlib":
 				r.Stdlib = im.best
+			case floorName:
+				r.Floor = im.best
 			}
 		}
 		r.KagiVsStdlib = ratio(r.Kagi, r.Stdlib)
 		r.KagiVsSoftHSM = ratio(r.Kagi, r.SoftHSM)
 		r.StdlibVsSoftHSM = ratio(r.Stdlib, r.SoftHSM)
+		r.FloorVsStdlib = ratio(r.Floor, r.Stdlib)
 		if c.bytes > 0 {
 			r.KagiMBs, r.SoftHSMMBs, r.StdlibMBs = mbps(r.Kagi, c.bytes), mbps(r.SoftHSM, c.bytes), mbps(r.Stdlib, c.bytes)
+			r.FloorMBs = mbps(r.Floor, c.bytes)
 		}
 		r.Target, r.Result = judge(c.kind, r)
 		if c.vsSoftHSM {
@@ -488,7 +551,7 @@ func judge(kind string, r row) (target, result string) {
 	var want float64
 	switch kind {
 	case kindCrypto:
-		target, got, want = ">= 0.9x stdlib", r.KagiVsStdlib, 0.9
+		target, got, want = fmt.Sprintf(">= %gx stdlib", stdlibTarget), r.KagiVsStdlib, stdlibTarget
 	case kindKeygen:
 		target, got, want = ">= 3x softhsm", r.KagiVsSoftHSM, 3
 	case kindKeygenRSA:

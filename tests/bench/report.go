@@ -24,7 +24,11 @@ func summarize(rep *report) []targetResult {
 			m = fmtRatio(r.KagiVsSoftHSM) + " softhsm"
 		}
 		name := fmt.Sprintf("%s, %d thread(s)", r.Case, r.Threads)
-		out = append(out, targetResult{Name: name, Target: r.Target, Measure: m, Result: r.Result})
+		tr := targetResult{Name: name, Target: r.Target, Measure: m, Result: r.Result}
+		if r.Kind == kindCrypto && r.Result == "MISS" {
+			tr.ClientFloor = floorVerdict(r)
+		}
+		out = append(out, tr)
 		if r.SoftHSMTarget != "" {
 			out = append(out, targetResult{Name: name, Target: r.SoftHSMTarget, Measure: vsSoftHSM(r), Result: r.SoftHSMResult})
 		}
@@ -81,13 +85,24 @@ func printReport(w io.Writer, rep *report) {
 	c := rep.Config
 	fmt.Fprintf(w, "kagi bench: %s, %d CPUs, GOMAXPROCS=%d, %s per case, %d objects, temp dir %s%s\n",
 		c.GoVersion, c.NumCPU, c.GOMAXPROCS, c.CaseTime, c.Objects, c.TempDir, map[bool]string{true: " (quick)"}[c.Quick])
-	fmt.Fprintf(w, "kagi: %s\nsofthsm: %s\n\n", c.Kagi, c.SoftHSM)
+	fmt.Fprintf(w, "kagi: %s\nsofthsm: %s\n", c.Kagi, c.SoftHSM)
+	floor := c.Floor != ""
+	switch {
+	case floor:
+		fmt.Fprintf(w, "floor: %s (nullmod.c: no cryptography; the best any module reaches through miekg/pkcs11; no target)\n", c.Floor)
+	case c.FloorNote != "":
+		fmt.Fprintf(w, "floor: %s\n", c.FloorNote)
+	}
+	fmt.Fprintln(w)
 
 	bulk := false
 	for _, r := range rep.Rows {
 		bulk = bulk || r.BytesPerOp > 0
 	}
 	head := []string{"case", "threads", "kagi ops/s", "softhsm ops/s", "stdlib ops/s", "kagi/stdlib", "kagi/softhsm", "target", "result"}
+	if floor {
+		head = append(head, "floor ops/s", "floor/stdlib")
+	}
 	if bulk {
 		head = append(head, "kagi MB/s", "softhsm MB/s", "stdlib MB/s")
 	}
@@ -99,6 +114,13 @@ func printReport(w io.Writer, rep *report) {
 		}
 		line := []string{r.Case, strconv.Itoa(r.Threads), fmtRate(r.Kagi), fmtRate(r.SoftHSM), stdlib,
 			fmtRatio(r.KagiVsStdlib), fmtRatio(r.KagiVsSoftHSM), r.Target, r.Result}
+		if floor {
+			f := fmtRate(r.Floor)
+			if r.Kind != kindCrypto {
+				f = "-"
+			}
+			line = append(line, f, fmtRatio(r.FloorVsStdlib))
+		}
 		if r.BytesPerOp > 0 {
 			line = append(line, fmtRate(r.KagiMBs), fmtRate(r.SoftHSMMBs), fmtRate(r.StdlibMBs))
 		}
@@ -113,7 +135,11 @@ func printReport(w io.Writer, rep *report) {
 		printStartup(w, rep)
 	}
 
-	fmt.Fprintln(w, "\ntargets (issues 3 and 4; against softhsm, n/a where the stdlib is itself slower than softhsm):")
+	fmt.Fprint(w, "\ntargets (issues 3 and 4; against softhsm, n/a where the stdlib is itself slower than softhsm")
+	if floor {
+		fmt.Fprint(w, "; under a missed stdlib target, the client floor, for information")
+	}
+	fmt.Fprintln(w, "):")
 	t = nil
 	pass := 0
 	for _, tr := range rep.Targets {
@@ -122,7 +148,13 @@ func printReport(w io.Writer, rep *report) {
 			pass++
 		}
 	}
-	printTable(w, t, 4)
+	indent := strings.Repeat(" ", len("MISS  "))
+	for i, line := range formatTable(t, 4) {
+		fmt.Fprintln(w, line)
+		if f := rep.Targets[i].ClientFloor; f != "" {
+			fmt.Fprintln(w, indent+f)
+		}
+	}
 	fmt.Fprintf(w, "%d of %d targets met\n", pass, len(rep.Targets))
 
 	var errs []string
@@ -172,6 +204,13 @@ func printReport(w io.Writer, rep *report) {
 // printTable prints rows in columns: the first left columns left-aligned,
 // the rest right-aligned, two spaces apart.
 func printTable(w io.Writer, rows [][]string, left int) {
+	for _, line := range formatTable(rows, left) {
+		fmt.Fprintln(w, line)
+	}
+}
+
+// formatTable lays rows out as printTable prints them, a string a row.
+func formatTable(rows [][]string, left int) []string {
 	var width []int
 	for _, r := range rows {
 		for i, cell := range r {
@@ -181,6 +220,7 @@ func printTable(w io.Writer, rows [][]string, left int) {
 			width[i] = max(width[i], len(cell))
 		}
 	}
+	var lines []string
 	for _, r := range rows {
 		var b strings.Builder
 		for i, cell := range r {
@@ -194,8 +234,9 @@ func printTable(w io.Writer, rows [][]string, left int) {
 				b.WriteString(pad + cell)
 			}
 		}
-		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+		lines = append(lines, strings.TrimRight(b.String(), " "))
 	}
+	return lines
 }
 
 // printStartup prints the cold starts.
