@@ -65,7 +65,8 @@ func (l *Library) wrapKeyObject(s *session, m ck.Mechanism, kh ck.ObjectHandle, 
 }
 
 // WrapKey is C_WrapKey. It keeps no state between a length query and the
-// call that follows; the wrapped form is computed each time.
+// call that follows; the wrapped form is computed only by the call with a
+// buffer.
 func (l *Library) WrapKey(sh ck.SessionHandle, m ck.Mechanism, wrappingKey, key ck.ObjectHandle, out []byte) (int, error) {
 	l.mu.RLock()
 	s, err := l.session(sh)
@@ -110,6 +111,13 @@ func (l *Library) WrapKey(sh ck.SessionHandle, m ck.Mechanism, wrappingKey, key 
 	op, err := spec.Encrypt(wk, m.Param)
 	if err != nil {
 		return 0, renameRV(err, wrapRV)
+	}
+	if out == nil {
+		// A length query (every miekg/pkcs11 C_WrapKey makes one) is
+		// answered from the mechanism's output length without wrapping,
+		// which the call with a buffer does; a value the mechanism cannot
+		// wrap is refused there.
+		return op.OutLen(len(value)), nil
 	}
 	wrapped, err := op.One(value)
 	if err != nil {

@@ -256,3 +256,43 @@ func TestWrapAndUnwrapTemplates(t *testing.T) {
 	})
 	wantRV(t, err, ck.CKR_ATTRIBUTE_VALUE_INVALID)
 }
+
+// TestWrapKeyLengthQuery: a length query answers the mechanism's output
+// length without wrapping, so a value the mechanism cannot wrap (20 bytes
+// under RFC 3394, which takes multiples of 8) is refused by the call with
+// a buffer; KWP answers the exact length and wraps into it.
+func TestWrapKeyLengthQuery(t *testing.T) {
+	l, _, sh, _ := ready(t)
+	kek := bytes.Repeat([]byte{0x4b}, 32)
+	wrapping, err := l.CreateObject(sh, []ck.Attribute{
+		attr(ck.CKA_CLASS, ck.CKO_SECRET_KEY), attr(ck.CKA_KEY_TYPE, ck.CKK_AES), attr(ck.CKA_VALUE, kek),
+		attr(ck.CKA_WRAP, true),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	odd, err := l.CreateObject(sh, []ck.Attribute{
+		attr(ck.CKA_CLASS, ck.CKO_SECRET_KEY), attr(ck.CKA_KEY_TYPE, ck.CKK_GENERIC_SECRET),
+		attr(ck.CKA_VALUE, bytes.Repeat([]byte{1}, 20)), attr(ck.CKA_EXTRACTABLE, true),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kw := ck.Mechanism{Type: ck.CKM_AES_KEY_WRAP}
+	n, err := l.WrapKey(sh, kw, wrapping, odd, nil)
+	if err != nil || n != 28 {
+		t.Fatalf("KW length query of a 20-byte key: %d, %v; want 28", n, err)
+	}
+	_, err = l.WrapKey(sh, kw, wrapping, odd, make([]byte, n))
+	wantRV(t, err, ck.CKR_KEY_SIZE_RANGE)
+
+	kwp := ck.Mechanism{Type: ck.CKM_AES_KEY_WRAP_KWP}
+	n, err = l.WrapKey(sh, kwp, wrapping, odd, nil)
+	if err != nil || n != 32 {
+		t.Fatalf("KWP length query of a 20-byte key: %d, %v; want 32", n, err)
+	}
+	out := make([]byte, n)
+	if got, err := l.WrapKey(sh, kwp, wrapping, odd, out); err != nil || got != n {
+		t.Fatalf("KWP wrap gave %d, %v; want %d", got, err, n)
+	}
+}
