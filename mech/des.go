@@ -35,6 +35,14 @@ const (
 // desKeyLens are the CKA_VALUE lengths of the DES key types.
 var desKeyLens = map[ck.KeyType]int{ck.CKK_DES: desKeyLen, ck.CKK_DES2: des2KeyLen, ck.CKK_DES3: des3KeyLen}
 
+// FixedKeyLen is the CKA_VALUE length every key of type kt has, if the type
+// fixes one (the DES types): a derivation whose template has no
+// CKA_VALUE_LEN, which these types do not take, makes a key of this length.
+func FixedKeyLen(kt ck.KeyType) (int, bool) {
+	n, ok := desKeyLens[kt]
+	return n, ok
+}
+
 // isDESKeyType reports whether kt is CKK_DES, CKK_DES2 or CKK_DES3.
 func isDESKeyType(kt ck.KeyType) bool { _, ok := desKeyLens[kt]; return ok }
 

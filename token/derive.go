@@ -52,9 +52,14 @@ func (l *Library) DeriveKey(sh ck.SessionHandle, m ck.Mechanism, baseKey ck.Obje
 		return 0, err
 	}
 	prot.add(baseAttrs)
+	// The key length: CKA_VALUE_LEN, or the one the key type fixes (a DES
+	// key from an ECDH secret takes 8, 16 or 24 of its bytes, as in
+	// SoftHSMv2), or 0, all the mechanism yields.
 	keyLen := 0
 	if v, ok := na.attrs.ulong(ck.CKA_VALUE_LEN); ok {
 		keyLen = int(v)
+	} else if n, fixed := mech.FixedKeyLen(na.keyType); fixed && na.class == ck.CKO_SECRET_KEY {
+		keyLen = n
 	}
 	bk, err := base.mechKey()
 	if err != nil {

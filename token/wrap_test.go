@@ -188,6 +188,16 @@ func TestDeriveECDHAndConcatenate(t *testing.T) {
 			t.Errorf("derived extractable key has CKA_%s true", name)
 		}
 	}
+	// A DES3 key has a fixed length and no CKA_VALUE_LEN: it takes 24 bytes
+	// of the secret, the trailing ones as CKM_ECDH1_DERIVE truncates.
+	h3, err := l.DeriveKey(sh, ck.Mechanism{Type: ck.CKM_ECDH1_DERIVE, Param: ck.ECDH1DeriveParams{KDF: ck.CKD_NULL, PublicData: pointB}}, a,
+		[]ck.Attribute{attr(ck.CKA_CLASS, ck.CKO_SECRET_KEY), attr(ck.CKA_KEY_TYPE, ck.CKK_DES3), attr(ck.CKA_EXTRACTABLE, true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := l.GetAttributeValue(sh, h3, []ck.AttributeType{ck.CKA_VALUE}); !bytes.Equal(v[0].Value, za[8:]) {
+		t.Fatalf("ECDH DES3 key %x, want %x", v[0].Value, za[8:])
+	}
 	// CKM_CONCATENATE_BASE_AND_DATA into an AES-128 key: the first 16 bytes
 	// of base || data.
 	h, err := l.DeriveKey(sh, ck.Mechanism{Type: ck.CKM_CONCATENATE_BASE_AND_DATA, Param: ck.KeyDerivationStringData{Data: []byte("suffix")}}, ha,
