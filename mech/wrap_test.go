@@ -180,6 +180,7 @@ func TestKWPPadding(t *testing.T) {
 		return sb
 	}
 	body := append(randBytes(13), 0, 0, 0)
+	body[12] |= 1 // the mli 12 case needs this padding byte non-zero
 	for _, tc := range []struct {
 		mli  uint32
 		body []byte
