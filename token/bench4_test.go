@@ -77,6 +77,21 @@ func BenchmarkKWPUnwrapAES256(b *testing.B) {
 	b.Run("unwrap", func(b *testing.B) {
 		unwrapBench(b, l, sh, func() (ck.ObjectHandle, error) { return l.UnwrapKey(sh, m, kek, blob, tmpl) })
 	})
+	b.Run("unwrap-parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			s, err := l.OpenSession(slot, ck.CKF_SERIAL_SESSION)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer l.CloseSession(s)
+			for pb.Next() {
+				if _, err := l.UnwrapKey(s, m, kek, blob, tmpl); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	})
 }
 
 func BenchmarkECDHDeriveP256(b *testing.B) {
@@ -99,6 +114,23 @@ func BenchmarkECDHDeriveP256(b *testing.B) {
 	}
 	b.Run("derive", func(b *testing.B) {
 		unwrapBench(b, l, sh, func() (ck.ObjectHandle, error) { return l.DeriveKey(sh, m, priv, tmpl) })
+	})
+	// Two sessions deriving at once, as the bench's 2-thread case: the
+	// keys are destroyed when each goroutine ends.
+	b.Run("derive-parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			s, err := l.OpenSession(slot, ck.CKF_SERIAL_SESSION)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer l.CloseSession(s)
+			for pb.Next() {
+				if _, err := l.DeriveKey(s, m, priv, tmpl); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	})
 	b.Run("stdlib", func(b *testing.B) {
 		k, _ := ecdh.P256().GenerateKey(rand.Reader)

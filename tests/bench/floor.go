@@ -17,10 +17,12 @@ import (
 // nullmod/nullmod.c, a module in C that does no cryptography and answers
 // each call with output of the right length. What it reaches is the best
 // rate any module can reach through miekg/pkcs11 (its cgo calls, C
-// allocations, Go copies and two-call length convention) on this machine,
-// so a floor below a target's ratio means the target is out of reach of
-// every module through that client path. It is information: it takes part
-// in no PASS/MISS.
+// allocations, Go copies and two-call length convention) on this machine.
+// A module that also does the standard library's work, and nothing more,
+// reaches at best floor/(stdlib+floor) of the standard library's rate (the
+// client bound), so a bound below a target's ratio means the target is out
+// of reach of every module through that client path. It is information: it
+// takes part in no PASS/MISS.
 
 // floorName is the floor module's name in progress lines and errors.
 const floorName = "floor"
@@ -122,14 +124,25 @@ func setUpFloor(path string, std *stdlib) (*module, error) {
 	return m, nil
 }
 
+// clientBound is floor/(stdlib+floor): the kagi/stdlib ratio of a module
+// whose calls cost the standard library's time for the work plus the null
+// module's time for the client path, nil without both figures.
+func clientBound(floor, stdlib *float64) *float64 {
+	if floor == nil || stdlib == nil || *floor <= 0 || *stdlib <= 0 {
+		return nil
+	}
+	b := *floor / (*stdlib + *floor)
+	return &b
+}
+
 // floorVerdict is the summary's line for a missed ">= 0.9x stdlib" target:
-// the floor's ratio and what it means.
+// the best ratio the client path leaves and what it means.
 func floorVerdict(r row) string {
-	if r.FloorVsStdlib == nil {
+	if r.ClientBound == nil {
 		return ""
 	}
-	s := "client floor " + fmtRatio(r.FloorVsStdlib) + " stdlib: "
-	if *r.FloorVsStdlib < stdlibTarget {
+	s := "client bound " + fmtRatio(r.ClientBound) + " stdlib (floor " + fmtRatio(r.FloorVsStdlib) + " stdlib): "
+	if *r.ClientBound < stdlibTarget {
 		s += "unreachable through miekg/pkcs11"
 	} else {
 		s += "not ruled out by the client path"

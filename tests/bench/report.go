@@ -101,7 +101,7 @@ func printReport(w io.Writer, rep *report) {
 	}
 	head := []string{"case", "threads", "kagi ops/s", "softhsm ops/s", "stdlib ops/s", "kagi/stdlib", "kagi/softhsm", "target", "result"}
 	if floor {
-		head = append(head, "floor ops/s", "floor/stdlib")
+		head = append(head, "floor ops/s", "bound/stdlib")
 	}
 	if bulk {
 		head = append(head, "kagi MB/s", "softhsm MB/s", "stdlib MB/s")
@@ -119,7 +119,7 @@ func printReport(w io.Writer, rep *report) {
 			if r.Kind != kindCrypto {
 				f = "-"
 			}
-			line = append(line, f, fmtRatio(r.FloorVsStdlib))
+			line = append(line, f, fmtRatio(r.ClientBound))
 		}
 		if r.BytesPerOp > 0 {
 			line = append(line, fmtRate(r.KagiMBs), fmtRate(r.SoftHSMMBs), fmtRate(r.StdlibMBs))
