@@ -83,7 +83,7 @@ run_module_tests() {
 	# way users do; CI=true turns a missing client tool into a failure.
 	step "go test ./tests/... against $BUILD/libkagi.so"
 	KAGI_MODULE="$PWD/$BUILD/libkagi.so" go test -count=1 -timeout 20m \
-		./tests/integration/ ./tests/cabi/ ./tests/fork/ ./tests/gohost/ ./tests/clients/ ./tests/crypto11suite/
+		./tests/integration/ ./tests/cabi/ ./tests/fork/ ./tests/gohost/ ./tests/clients/ ./tests/crypto11suite/ ./tests/bench/
 }
 
 run_bench_smoke() {
