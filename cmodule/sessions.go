@@ -77,6 +77,11 @@ func kagiGo_GetSessionInfo(hSession C.CK_SESSION_HANDLE, pInfo C.CK_SESSION_INFO
 //export kagiGo_Login
 func kagiGo_Login(hSession C.CK_SESSION_HANDLE, userType C.CK_USER_TYPE, pPin C.CK_UTF8CHAR_PTR, ulPinLen C.CK_ULONG) (r C.CK_RV) {
 	defer guard(&r)
+	return login(hSession, userType, pPin, ulPinLen)
+}
+
+// login is C_Login's call, C_LoginUser's too.
+func login(hSession C.CK_SESSION_HANDLE, userType C.CK_USER_TYPE, pPin C.CK_UTF8CHAR_PTR, ulPinLen C.CK_ULONG) C.CK_RV {
 	l, r := library()
 	if r != rvOK {
 		return r
@@ -95,19 +100,13 @@ func kagiGo_Login(hSession C.CK_SESSION_HANDLE, userType C.CK_USER_TYPE, pPin C.
 //export kagiGo_LoginUser
 func kagiGo_LoginUser(hSession C.CK_SESSION_HANDLE, userType C.CK_USER_TYPE, pPin C.CK_UTF8CHAR_PTR, ulPinLen C.CK_ULONG, pUsername C.CK_UTF8CHAR_PTR, ulUsernameLen C.CK_ULONG) (r C.CK_RV) {
 	defer guard(&r)
-	l, r := library()
-	if r != rvOK {
+	if _, r := library(); r != rvOK {
 		return r
 	}
-	pin, ok := pinBytes(pPin, ulPinLen)
-	if !ok {
+	if name, ok := inBytes(pUsername, ulUsernameLen); !ok || !utf8.Valid(name) {
 		return rvArgumentsBad
 	}
-	name, ok := inBytes(pUsername, ulUsernameLen)
-	if !ok || !utf8.Valid(name) {
-		return rvArgumentsBad
-	}
-	return rvErr(l.Login(ck.SessionHandle(hSession), ck.UserType(userType), pin))
+	return login(hSession, userType, pPin, ulPinLen)
 }
 
 //export kagiGo_Logout

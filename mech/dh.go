@@ -135,27 +135,6 @@ func dhPrivateFromAttrs(a Attrs) (*dhPrivateKey, error) {
 	return &dhPrivateKey{dhPublicKey: dhPublicKey{P: p, G: g, Y: y}, X: x}, nil
 }
 
-// dhFillKey is KeyFromAttrs for CKK_DH keys.
-func dhFillKey(k *Key, a Attrs) error {
-	switch k.Class {
-	case ck.CKO_PRIVATE_KEY:
-		priv, err := dhPrivateFromAttrs(a)
-		if err != nil {
-			return err
-		}
-		k.Private, k.Public = priv, &priv.dhPublicKey
-	case ck.CKO_PUBLIC_KEY:
-		pub, err := dhPublicFromAttrs(a)
-		if err != nil {
-			return err
-		}
-		k.Public = pub
-	default:
-		return fmt.Errorf("mech: unsupported key class/type: %w", ck.CKR_KEY_TYPE_INCONSISTENT)
-	}
-	return nil
-}
-
 // dhImportAttrs is ImportAttrs for CKK_DH keys: the components are checked;
 // CKA_PUBLIC_KEY_INFO is computed, and for a private key CKA_VALUE_BITS.
 func dhImportAttrs(class ck.ObjectClass, a Attrs) ([]ck.Attribute, error) {

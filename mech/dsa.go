@@ -195,27 +195,6 @@ func dsaPrivateFromAttrs(a Attrs) (*dsa.PrivateKey, error) {
 	return &dsa.PrivateKey{PublicKey: dsa.PublicKey{Parameters: params, Y: y}, X: x}, nil
 }
 
-// dsaFillKey is KeyFromAttrs for CKK_DSA keys.
-func dsaFillKey(k *Key, a Attrs) error {
-	switch k.Class {
-	case ck.CKO_PRIVATE_KEY:
-		priv, err := dsaPrivateFromAttrs(a)
-		if err != nil {
-			return err
-		}
-		k.Private, k.Public = priv, &priv.PublicKey
-	case ck.CKO_PUBLIC_KEY:
-		pub, err := dsaPublicFromAttrs(a)
-		if err != nil {
-			return err
-		}
-		k.Public = pub
-	default:
-		return fmt.Errorf("mech: unsupported key class/type: %w", ck.CKR_KEY_TYPE_INCONSISTENT)
-	}
-	return nil
-}
-
 // dsaImportAttrs is ImportAttrs for CKK_DSA keys: the components are
 // checked and CKA_PUBLIC_KEY_INFO computed.
 func dsaImportAttrs(class ck.ObjectClass, a Attrs) ([]ck.Attribute, error) {

@@ -2,6 +2,7 @@ package mech
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/dsa" //nolint:staticcheck // legacy DSA keys (dsa.go), zeroed in Zero.
@@ -287,6 +288,93 @@ func checkValueAttr(t Attrs, kt ck.KeyType, v []byte) ([]ck.Attribute, error) {
 	return []ck.Attribute{{Type: ck.CKA_CHECK_VALUE, Value: cv}}, nil
 }
 
+// pairReader reads the keys of one key pair type from their attributes: a
+// private key with the public key it carries, or a public key.
+type pairReader struct {
+	private func(Attrs) (crypto.PrivateKey, crypto.PublicKey, error)
+	public  func(Attrs) (crypto.PublicKey, error)
+}
+
+// pairReaders are KeyFromAttrs's key pair types (X25519 keys, which need
+// more than a reader, are montgomeryKeyFromAttrs's).
+var pairReaders = map[ck.KeyType]pairReader{
+	ck.CKK_RSA: {
+		private: func(a Attrs) (crypto.PrivateKey, crypto.PublicKey, error) {
+			priv, err := rsaPrivateFromAttrs(a)
+			if err == nil {
+				err = checkRSASize(priv.N)
+			}
+			if err != nil {
+				return nil, nil, err
+			}
+			return priv, &priv.PublicKey, nil
+		},
+		public: func(a Attrs) (crypto.PublicKey, error) {
+			pub, err := rsaPublicFromAttrs(a)
+			if err == nil {
+				err = checkRSASize(pub.N)
+			}
+			if err != nil {
+				return nil, err
+			}
+			return pub, nil
+		},
+	},
+	ck.CKK_EC: {
+		private: func(a Attrs) (crypto.PrivateKey, crypto.PublicKey, error) {
+			priv, err := ecPrivateFromAttrs(a)
+			if err != nil {
+				return nil, nil, err
+			}
+			return priv, &priv.PublicKey, nil
+		},
+		public: publicReader(ecPublicFromAttrs),
+	},
+	ck.CKK_EC_EDWARDS: {
+		private: func(a Attrs) (crypto.PrivateKey, crypto.PublicKey, error) {
+			priv, err := edPrivateFromAttrs(a)
+			if err != nil {
+				return nil, nil, err
+			}
+			return priv, priv.Public(), nil
+		},
+		public: publicReader(edPublicFromAttrs),
+	},
+	// Legacy (dsa.go, dh.go).
+	ck.CKK_DSA: {
+		private: func(a Attrs) (crypto.PrivateKey, crypto.PublicKey, error) {
+			priv, err := dsaPrivateFromAttrs(a)
+			if err != nil {
+				return nil, nil, err
+			}
+			return priv, &priv.PublicKey, nil
+		},
+		public: publicReader(dsaPublicFromAttrs),
+	},
+	ck.CKK_DH: {
+		private: func(a Attrs) (crypto.PrivateKey, crypto.PublicKey, error) {
+			priv, err := dhPrivateFromAttrs(a)
+			if err != nil {
+				return nil, nil, err
+			}
+			return priv, &priv.dhPublicKey, nil
+		},
+		public: publicReader(dhPublicFromAttrs),
+	},
+}
+
+// publicReader adapts a typed public key reader to pairReader.public,
+// keeping a failed read's nil from becoming a non-nil interface.
+func publicReader[P crypto.PublicKey](read func(Attrs) (P, error)) func(Attrs) (crypto.PublicKey, error) {
+	return func(a Attrs) (crypto.PublicKey, error) {
+		pub, err := read(a)
+		if err != nil {
+			return nil, err
+		}
+		return pub, nil
+	}
+}
+
 // KeyFromAttrs builds a usable Key from the attributes of a stored key
 // object. Secret keys need CKA_VALUE; RSA private keys CKA_MODULUS,
 // CKA_PUBLIC_EXPONENT, CKA_PRIVATE_EXPONENT, CKA_PRIME_1 and CKA_PRIME_2
@@ -308,48 +396,17 @@ func KeyFromAttrs(class ck.ObjectClass, kt ck.KeyType, a Attrs) (*Key, error) {
 			return nil, err
 		}
 		k.Secret = bytes.Clone(v)
-	case class == ck.CKO_PRIVATE_KEY && kt == ck.CKK_RSA:
-		priv, err := rsaPrivateFromAttrs(a)
+	case (class == ck.CKO_PRIVATE_KEY || class == ck.CKO_PUBLIC_KEY) && pairReaders[kt].public != nil:
+		r := pairReaders[kt]
+		var err error
+		if class == ck.CKO_PRIVATE_KEY {
+			k.Private, k.Public, err = r.private(a)
+		} else {
+			k.Public, err = r.public(a)
+		}
 		if err != nil {
 			return nil, err
 		}
-		if err := checkRSASize(priv.N); err != nil {
-			return nil, err
-		}
-		k.Private, k.Public = priv, &priv.PublicKey
-	case class == ck.CKO_PUBLIC_KEY && kt == ck.CKK_RSA:
-		pub, err := rsaPublicFromAttrs(a)
-		if err != nil {
-			return nil, err
-		}
-		if err := checkRSASize(pub.N); err != nil {
-			return nil, err
-		}
-		k.Public = pub
-	case class == ck.CKO_PRIVATE_KEY && kt == ck.CKK_EC:
-		priv, err := ecPrivateFromAttrs(a)
-		if err != nil {
-			return nil, err
-		}
-		k.Private, k.Public = priv, &priv.PublicKey
-	case class == ck.CKO_PUBLIC_KEY && kt == ck.CKK_EC:
-		pub, err := ecPublicFromAttrs(a)
-		if err != nil {
-			return nil, err
-		}
-		k.Public = pub
-	case class == ck.CKO_PRIVATE_KEY && kt == ck.CKK_EC_EDWARDS:
-		priv, err := edPrivateFromAttrs(a)
-		if err != nil {
-			return nil, err
-		}
-		k.Private, k.Public = priv, priv.Public()
-	case class == ck.CKO_PUBLIC_KEY && kt == ck.CKK_EC_EDWARDS:
-		pub, err := edPublicFromAttrs(a)
-		if err != nil {
-			return nil, err
-		}
-		k.Public = pub
 	case kt == ck.CKK_EC_MONTGOMERY:
 		return montgomeryKeyFromAttrs(class, a)
 	// Legacy key types (des.go, dsa.go).
@@ -359,14 +416,6 @@ func KeyFromAttrs(class ck.ObjectClass, kt ck.KeyType, a Attrs) (*Key, error) {
 			return nil, err
 		}
 		k.Secret = v
-	case (class == ck.CKO_PRIVATE_KEY || class == ck.CKO_PUBLIC_KEY) && kt == ck.CKK_DSA:
-		if err := dsaFillKey(k, a); err != nil {
-			return nil, err
-		}
-	case (class == ck.CKO_PRIVATE_KEY || class == ck.CKO_PUBLIC_KEY) && kt == ck.CKK_DH:
-		if err := dhFillKey(k, a); err != nil {
-			return nil, err
-		}
 	default:
 		return nil, fmt.Errorf("mech: unsupported key class/type: %w", ck.CKR_KEY_TYPE_INCONSISTENT)
 	}
