@@ -42,8 +42,9 @@ build_all() {
 
 # Debian packages the tests drive: OpenSC's pkcs11-tool, OpenSSL, SoftHSMv2
 # (the reference the benchmark compares against), a C compiler for the fork
-# test.
-TEST_PACKAGES=(opensc openssl softhsm2 gcc libc6-dev)
+# test, and the TLS stacks of tests/interop: libp11's OpenSSL engine, GnuTLS's
+# p11tool and certtool, NSS's modutil and certutil.
+TEST_PACKAGES=(opensc openssl softhsm2 gcc libc6-dev libengine-pkcs11-openssl gnutls-bin libnss3-tools)
 
 install_test_deps() {
 	local missing=()
@@ -83,7 +84,8 @@ run_module_tests() {
 	# way users do; CI=true turns a missing client tool into a failure.
 	step "go test ./tests/... against $BUILD/libkagi.so"
 	KAGI_MODULE="$PWD/$BUILD/libkagi.so" go test -count=1 -timeout 20m \
-		./tests/integration/ ./tests/cabi/ ./tests/fork/ ./tests/gohost/ ./tests/clients/ ./tests/crypto11suite/ ./tests/bench/
+		./tests/integration/ ./tests/cabi/ ./tests/fork/ ./tests/gohost/ ./tests/clients/ ./tests/crypto11suite/ ./tests/bench/ \
+		./tests/interop/
 }
 
 run_bench_smoke() {

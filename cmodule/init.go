@@ -77,6 +77,15 @@ func cgetenv(name string) string {
 // initArgs checks CK_C_INITIALIZE_ARGS (section 5.4, C_Initialize). kagi
 // always uses its own OS-level locking, so either set of locking callbacks
 // is accepted and never called.
+//
+// CKF_LIBRARY_CANT_CREATE_OS_THREADS is accepted and has no effect, as in
+// SoftHSMv2. GnuTLS (through p11-kit) and NSS set it on every module they
+// load, so refusing it with CKR_NEED_TO_CREATE_THREADS made kagi unusable
+// from p11tool, certtool, certutil and modutil. The only threads kagi has
+// are the Go runtime's, which it started when the library was loaded,
+// before any C_Initialize; they never run application code or call the
+// application's locking functions, so refusing the flag would not honour it
+// anyway.
 func initArgs(a *C.CK_C_INITIALIZE_ARGS) C.CK_RV {
 	if a.pReserved != nil {
 		return rvArgumentsBad
@@ -92,11 +101,6 @@ func initArgs(a *C.CK_C_INITIALIZE_ARGS) C.CK_RV {
 	}
 	if set != 0 && set != 4 {
 		return rvArgumentsBad
-	}
-	// The Go runtime creates OS threads; a caller that forbids it cannot
-	// use kagi.
-	if ck.Flags(a.flags)&ck.CKF_LIBRARY_CANT_CREATE_OS_THREADS != 0 {
-		return rv(ck.CKR_NEED_TO_CREATE_THREADS)
 	}
 	return rvOK
 }
