@@ -41,9 +41,10 @@ build_all() {
 }
 
 # Debian packages the tests drive: OpenSC's pkcs11-tool, OpenSSL, SoftHSMv2
-# (the reference the benchmark compares against), a C compiler for the fork
-# test.
-TEST_PACKAGES=(opensc openssl softhsm2 gcc libc6-dev)
+# (the reference the benchmark and the cross-module tests compare against), a
+# C compiler for the fork test, a JDK for the SunPKCS11 tests (keytool,
+# jarsigner, javac).
+TEST_PACKAGES=(opensc openssl softhsm2 gcc libc6-dev openjdk-17-jdk-headless)
 
 install_test_deps() {
 	local missing=()
@@ -83,7 +84,7 @@ run_module_tests() {
 	# way users do; CI=true turns a missing client tool into a failure.
 	step "go test ./tests/... against $BUILD/libkagi.so"
 	KAGI_MODULE="$PWD/$BUILD/libkagi.so" go test -count=1 -timeout 20m \
-		./tests/integration/ ./tests/cabi/ ./tests/fork/ ./tests/gohost/ ./tests/clients/ ./tests/crypto11suite/
+		./tests/integration/ ./tests/cabi/ ./tests/fork/ ./tests/gohost/ ./tests/clients/ ./tests/crypto11suite/ ./tests/interop/
 }
 
 run_bench_smoke() {
