@@ -83,6 +83,7 @@ func TestCrossModule(t *testing.T) {
 	}
 	t.Parallel()
 	xmodRequireSoftHSM(t)
+	javaRequire(t, "pkcs11-tool", "openssl")
 	module := javaModule(t)
 	dir := t.TempDir()
 	self, err := os.Executable()
@@ -109,6 +110,7 @@ func TestCrossModule(t *testing.T) {
 // in on session s.
 type xmodModule struct {
 	name string
+	path string
 	ctx  *pkcs11.Ctx
 	s    pkcs11.SessionHandle
 }
@@ -165,7 +167,7 @@ func xmodLoad(t *testing.T, name, path string) *xmodModule {
 			t.Fatalf("%s setting up the token: %v", name, err)
 		}
 	}
-	return &xmodModule{name: name, ctx: ctx, s: s}
+	return &xmodModule{name: name, path: path, ctx: ctx, s: s}
 }
 
 func xa(typ uint, v any) *pkcs11.Attribute { return pkcs11.NewAttribute(typ, v) }
@@ -550,6 +552,8 @@ func xmodChild(t *testing.T) {
 		})
 	}
 
+	t.Run("pkcs11-tool moves a certificate and key pair from SoftHSMv2 to kagi", func(t *testing.T) { xmodMove(t, soft, kagi) })
+
 	t.Run("same imported key pair signs alike", func(t *testing.T) {
 		// RSA PKCS#1 v1.5 is deterministic: the same private key imported
 		// into both modules gives the same signature.
@@ -577,6 +581,109 @@ func xmodChild(t *testing.T) {
 		}
 	})
 }
+
+// xmodMove moves a certificate and its RSA key pair from SoftHSMv2 to kagi
+// as an administrator would: pkcs11-tool generates the key pair on SoftHSMv2
+// (private key extractable), reads the public key and, once a CA has
+// certified it, the certificate, and writes both into kagi. pkcs11-tool
+// 0.23 neither reads nor wraps private keys, so the private key moves by
+// C_WrapKey on SoftHSMv2 and C_UnwrapKey on kagi (RFC 5649 under a shared
+// KEK). kagi then signs with pkcs11-tool, and OpenSSL verifies with the
+// certificate read back from kagi.
+func xmodMove(t *testing.T, soft, kagi *xmodModule) {
+	dir := t.TempDir()
+	run := func(name string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(name, args...)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		t.Logf("%s %s\n%s", name, strings.Join(args, " "), out)
+		if err != nil {
+			t.Fatalf("%s %s: %v", name, strings.Join(args, " "), err)
+		}
+		return string(out)
+	}
+	tool := func(module string, args ...string) string {
+		t.Helper()
+		return run("pkcs11-tool", append([]string{"--module", module, "--token-label", xmodLabel, "--login", "--pin", xmodPIN}, args...)...)
+	}
+	const id = "a1"
+	tool(xmodSoftHSM, "--keypairgen", "--key-type", "rsa:2048", "--id", id, "--label", "moved", "--extractable", "--usage-sign")
+	tool(xmodSoftHSM, "--read-object", "--type", "pubkey", "--id", id, "-o", "soft-pub.der")
+	run("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+		"-keyout", "ca.key", "-out", "ca.pem", "-subj", "/CN=kagi interop CA", "-days", "30")
+	run("openssl", "x509", "-new", "-force_pubkey", "soft-pub.der", "-subj", "/CN=moved", "-CA", "ca.pem", "-CAkey", "ca.key",
+		"-days", "30", "-outform", "DER", "-out", "issued.der")
+	tool(xmodSoftHSM, "--write-object", "issued.der", "--type", "cert", "--id", id, "--label", "moved")
+
+	// Certificate and public key: read from SoftHSMv2, written into kagi.
+	tool(xmodSoftHSM, "--read-object", "--type", "cert", "--id", id, "-o", "soft-cert.der")
+	tool(kagi.modulePath(), "--write-object", "soft-cert.der", "--type", "cert", "--id", id, "--label", "moved")
+	tool(kagi.modulePath(), "--write-object", "soft-pub.der", "--type", "pubkey", "--id", id, "--label", "moved", "--usage-sign")
+
+	// The private key, found by CKA_ID on SoftHSMv2 (pkcs11-tool made it in
+	// another process).
+	idBytes := []byte{0xa1}
+	if err := soft.ctx.FindObjectsInit(soft.s, []*pkcs11.Attribute{xa(pkcs11.CKA_CLASS, pkcs11.CKO_PRIVATE_KEY), xa(pkcs11.CKA_ID, idBytes)}); err != nil {
+		t.Fatal(err)
+	}
+	found, _, err := soft.ctx.FindObjects(soft.s, 2)
+	soft.ctx.FindObjectsFinal(soft.s)
+	if err != nil || len(found) != 1 {
+		t.Fatalf("SoftHSMv2: %d private keys with CKA_ID %s (%v), want 1", len(found), id, err)
+	}
+	kek := make([]byte, 32)
+	rand.Read(kek)
+	blob, err := soft.ctx.WrapKey(soft.s, xmech(xmodKWPSoft, nil), soft.aesKey(t, kek), found[0])
+	if err != nil {
+		t.Fatalf("SoftHSMv2 C_WrapKey(CKM_AES_KEY_WRAP_PAD) of the extractable private key: %v", err)
+	}
+	if _, err := kagi.ctx.UnwrapKey(kagi.s, xmech(xmodKWP, nil), kagi.aesKey(t, kek), blob, []*pkcs11.Attribute{
+		xa(pkcs11.CKA_TOKEN, true), xa(pkcs11.CKA_CLASS, pkcs11.CKO_PRIVATE_KEY), xa(pkcs11.CKA_KEY_TYPE, pkcs11.CKK_RSA),
+		xa(pkcs11.CKA_ID, idBytes), xa(pkcs11.CKA_LABEL, "moved"), xa(pkcs11.CKA_PRIVATE, true),
+		xa(pkcs11.CKA_SENSITIVE, true), xa(pkcs11.CKA_SIGN, true)}); err != nil {
+		t.Fatalf("kagi C_UnwrapKey(CKM_AES_KEY_WRAP_KWP) into a token object: %v", err)
+	}
+
+	// On kagi: the certificate and public key read back are the ones
+	// written, and the key signs what OpenSSL verifies with the
+	// certificate's key.
+	tool(kagi.modulePath(), "--read-object", "--type", "cert", "--id", id, "-o", "kagi-cert.der")
+	tool(kagi.modulePath(), "--read-object", "--type", "pubkey", "--id", id, "-o", "kagi-pub.der")
+	for _, pair := range [][2]string{{"soft-cert.der", "kagi-cert.der"}, {"soft-pub.der", "kagi-pub.der"}, {"issued.der", "kagi-cert.der"}} {
+		a, _ := os.ReadFile(filepath.Join(dir, pair[0]))
+		b, _ := os.ReadFile(filepath.Join(dir, pair[1]))
+		if len(a) == 0 || !bytes.Equal(a, b) {
+			t.Errorf("%s and %s differ", pair[0], pair[1])
+		}
+	}
+	run("openssl", "x509", "-inform", "DER", "-in", "kagi-cert.der", "-out", "kagi-cert.pem")
+	run("openssl", "verify", "-CAfile", "ca.pem", "kagi-cert.pem")
+	run("openssl", "x509", "-in", "kagi-cert.pem", "-pubkey", "-noout", "-out", "cert-pub.pem")
+	if err := os.WriteFile(filepath.Join(dir, "data"), []byte("signed by a key that moved from SoftHSMv2 to kagi\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tool(kagi.modulePath(), "--sign", "--mechanism", "SHA256-RSA-PKCS", "--id", id, "-i", "data", "-o", "sig")
+	if out := run("openssl", "dgst", "-sha256", "-verify", "cert-pub.pem", "-signature", "sig", "data"); !strings.Contains(out, "Verified OK") {
+		t.Errorf("openssl does not report Verified OK")
+	}
+	tool(kagi.modulePath(), "--sign", "--mechanism", "SHA256-RSA-PKCS-PSS", "--id", id, "-i", "data", "-o", "sig-pss")
+	if out := run("openssl", "dgst", "-sha256", "-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:-1",
+		"-verify", "cert-pub.pem", "-signature", "sig-pss", "data"); !strings.Contains(out, "Verified OK") {
+		t.Errorf("openssl does not report Verified OK for the PSS signature")
+	}
+	// And a signature over other data does not verify.
+	if err := os.WriteFile(filepath.Join(dir, "data"), []byte("other data\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("openssl", "dgst", "-sha256", "-verify", "cert-pub.pem", "-signature", "sig", "data")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err == nil || strings.Contains(string(out), "Verified OK") {
+		t.Errorf("openssl verifies the signature over other data: %s", out)
+	}
+}
+
+func (m *xmodModule) modulePath() string { return m.path }
 
 // xmodSameAESKey checks that two AES keys on two modules are the same key:
 // their CKA_VALUEs match and they encrypt a block alike.
