@@ -42,8 +42,9 @@ build_all() {
 
 # Debian packages the tests drive: OpenSC's pkcs11-tool, OpenSSL, SoftHSMv2
 # (the reference the benchmark compares against), a C compiler for the fork
-# test.
-TEST_PACKAGES=(opensc openssl softhsm2 gcc libc6-dev)
+# tests, and p11-kit (p11-kit remote) with p11-kit-modules (p11-kit-client.so),
+# through which a fork child is served by a helper process.
+TEST_PACKAGES=(opensc openssl softhsm2 gcc libc6-dev p11-kit p11-kit-modules)
 
 install_test_deps() {
 	local missing=()
