@@ -42,11 +42,13 @@ build_all() {
 
 # Debian packages the tests drive: OpenSC's pkcs11-tool, OpenSSL, SoftHSMv2
 # (the reference the benchmark and the cross-module tests compare against), a
-# C compiler for the fork test, and the clients of tests/interop: libp11's
-# OpenSSL engine, GnuTLS's p11tool and certtool, NSS's modutil and certutil,
-# a JDK for the SunPKCS11 tests (keytool, jarsigner, javac).
-TEST_PACKAGES=(opensc openssl softhsm2 gcc libc6-dev libengine-pkcs11-openssl gnutls-bin libnss3-tools
-	openjdk-17-jdk-headless)
+# C compiler for the fork tests, p11-kit (p11-kit remote) with p11-kit-modules
+# (p11-kit-client.so), through which a fork child is served by a helper
+# process, and the clients of tests/interop: libp11's OpenSSL engine, GnuTLS's
+# p11tool and certtool, NSS's modutil and certutil, a JDK for the SunPKCS11
+# tests (keytool, jarsigner, javac).
+TEST_PACKAGES=(opensc openssl softhsm2 gcc libc6-dev p11-kit p11-kit-modules
+	libengine-pkcs11-openssl gnutls-bin libnss3-tools openjdk-17-jdk-headless)
 
 install_test_deps() {
 	local missing=()

@@ -20,6 +20,7 @@ package main
 
 /*
 #cgo CFLAGS: -I${SRCDIR}/.. -O2 -Wall
+#cgo LDFLAGS: -ldl
 #include "pkcs11.h"
 */
 import "C"

@@ -9,10 +9,11 @@
  *    GC workers, the threads that held its locks) are gone, and a child that
  *    calls into Go can hang forever (golang/go#15538, #16855). Each C_*
  *    function therefore checks, before entering Go, whether this process is a
- *    fork child of the process that loaded kagi, and if so answers at once
- *    from C (kagi_child_answer). A later issue replaces that answer by
- *    forwarding the call to a helper process; the dispatch is kept in one
- *    place (KAGI_ENTER_GO / kagi_child_answer) for that reason.
+ *    fork child of the process that loaded kagi, and if so forwards the call
+ *    from C to a helper process of the child's own (`p11-kit remote` loading
+ *    this library afresh, see "A fork child is served by a helper process"
+ *    below); without p11-kit it fails cleanly with a message that says what
+ *    to install.
  *
  *  - Go hosts. A c-shared Go library carries its own Go runtime, which
  *    installs a SIGURG handler (the signal Go uses to preempt goroutines) and
@@ -29,10 +30,21 @@
  * never enter Go and work in any process.
  */
 
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* dladdr, dup3 */
+#endif
+#include <dirent.h>
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../pkcs11.h"
@@ -44,8 +56,8 @@
 #define MADV_WIPEONFORK 18 /* Linux 4.14 */
 #endif
 
-/* One id per entry point, in function-list order; kagi_child_answer (and,
- * later, the forwarding to a helper process) is keyed by it. */
+/* One id per entry point, in function-list order (kagi_left_go is keyed by
+ * it). */
 enum kagi_fn {
 	KAGI_FN_Initialize,
 	KAGI_FN_Finalize,
@@ -164,12 +176,10 @@ static int kagi_in_child;
  * side's state, mirrored here so that a fork child knows it). */
 static int kagi_initialized;
 
-/* In a fork child: C_Finalize was called (the child's view of the library). */
-static int kagi_child_finalized;
-
-/* The pid that already wrote the fork message, so it is written once per
- * process. */
-static pid_t kagi_warned_pid;
+/* The absolute path of this libkagi.so, found when it was loaded: a fork
+ * child's helper process loads the same file, and the child may have changed
+ * directory since. Empty if it could not be found. */
+static char kagi_module_path[PATH_MAX];
 
 /* The host's SIGURG disposition before kagi's Go runtime started, and
  * whether it has to be put back (it was a real handler, not SIG_DFL/SIG_IGN). */
@@ -177,9 +187,90 @@ static struct sigaction kagi_host_sigurg;
 static int kagi_host_sigurg_set;
 static int kagi_sigurg_done;
 
+/* ------------------------------------------------------------------------
+ * A fork child is served by a helper process.
+ *
+ * The Go runtime cannot run in a fork child, but a fresh process can: on the
+ * child's first call that needs the token, kagi has p11-kit's RPC client
+ * (p11-kit-client.so, Debian package p11-kit-modules) start
+ * `p11-kit remote <this libkagi.so>` (Debian package p11-kit) as the child's
+ * own child, connected to it by a socketpair, and forwards every call of the
+ * child to the client's function list. P11_KIT_SERVER_ADDRESS="|command" is
+ * the client's documented way to name a command whose stdin/stdout is the
+ * transport; it is set only around the client's C_GetFunctionList, which is
+ * where the client reads it. The helper is exec'd, so its Go runtime is new;
+ * it inherits the child's environment, hence the same KAGI_DB/KAGI_CONF, and
+ * serves the same database. It is private to the child (no socket file) and
+ * exits when the connection closes: at the child's C_Finalize, or when the
+ * child exits, however it exits.
+ *
+ * The child starts fresh, as PKCS#11 has it for a forked child: the
+ * parent's sessions, handles and login state are not the child's; its
+ * handles are the helper's. A fork of the child (a grandchild) is a fork
+ * child too and starts a helper of its own.
+ *
+ * All of it is C: no Go runs in a fork child.
+ * ------------------------------------------------------------------------ */
+
+/* The most sockets the client may open in one C_Initialize (it opens one). */
+#define KAGI_MAX_CLIENT_FDS 4
+
+struct kagi_child {
+	/* The process this state belongs to: a different pid means the
+	 * process forked since, and the helper is not its own. */
+	pid_t owner;
+	/* The library is initialised as this process sees it: inherited from
+	 * the parent (so C_Initialize answers ALREADY_INITIALIZED, as libp11
+	 * expects after fork), or by a C_Initialize here. */
+	int live;
+	/* Starting the helper failed in this process (said on stderr); calls
+	 * fail with CKR_GENERAL_ERROR until C_Finalize/C_Initialize. */
+	int failed;
+	/* p11-kit-client.so's function list, made in this process. */
+	CK_FUNCTION_LIST *client;
+	/* client->C_Initialize succeeded (the helper runs) and client's
+	 * C_Finalize has not run since. */
+	int client_up;
+	/* The client's entry points as a 3.0 list: the 3.0 ones are NULL
+	 * (CKR_FUNCTION_NOT_SUPPORTED) unless the client offers a 3.0 list. */
+	CK_FUNCTION_LIST_3_0 table;
+	/* The client's connection to the helper, so that a fork of this
+	 * process does not keep the helper alive after this one exits. */
+	int fds[KAGI_MAX_CLIENT_FDS];
+	int nfds;
+};
+
+/* One per process; kagi_child_lock guards it. */
+static struct kagi_child kagi_child;
+static pthread_mutex_t kagi_child_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The pid that already wrote a message, so it is written once per process. */
+static pid_t kagi_warned_pid;
+
 static void kagi_atfork_child(void)
 {
+	int i, null;
+
 	__atomic_store_n(&kagi_in_child, 1, __ATOMIC_RELAXED);
+	/* Another thread of the parent may have held the lock at the fork. */
+	pthread_mutex_init(&kagi_child_lock, NULL);
+	/* The parent's connection to its helper is not this process's: put
+	 * /dev/null in its place, so that the helper sees the end of its
+	 * connection when the parent exits, and the client's stale copy of
+	 * the descriptor number stays harmless. Only async-signal-safe calls
+	 * here. */
+	if (kagi_child.nfds == 0)
+		return;
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	for (i = 0; i < kagi_child.nfds; i++) {
+		if (null >= 0)
+			dup3(null, kagi_child.fds[i], O_CLOEXEC);
+		else
+			close(kagi_child.fds[i]);
+	}
+	if (null >= 0)
+		close(null);
+	kagi_child.nfds = 0;
 }
 
 /* Priority 101 runs this before the constructors without a priority, among
@@ -189,8 +280,13 @@ __attribute__((constructor(101))) static void kagi_early_init(void)
 {
 	long pagesize = sysconf(_SC_PAGESIZE);
 	void *page;
+	Dl_info info;
 
 	kagi_load_pid = getpid();
+
+	if (dladdr((void *)kagi_early_init, &info) != 0 && info.dli_fname != NULL &&
+	    realpath(info.dli_fname, kagi_module_path) == NULL)
+		kagi_module_path[0] = 0;
 
 	if (sigaction(SIGURG, NULL, &kagi_host_sigurg) == 0 &&
 	    kagi_host_sigurg.sa_handler != SIG_DFL &&
@@ -230,48 +326,340 @@ static inline int kagi_forked(void)
 	return getpid() != kagi_load_pid;
 }
 
-static void kagi_warn_forked(void)
+/* kagi_say writes one line on stderr, once per process (the first message
+ * wins). write(2), not stdio: another thread of the parent may have held the
+ * stdio lock at the time of the fork. */
+static void kagi_say(const char *fmt, ...)
 {
-	static const char msg[] =
-		"kagi: this process forked after loading libkagi.so, and the Go "
-		"runtime inside kagi cannot run in a forked child, so PKCS#11 "
-		"calls here fail with CKR_GENERAL_ERROR; call exec() in the child, "
-		"or load the module (dlopen) only after fork()\n";
+	char line[3 * PATH_MAX + 512];
 	pid_t me = getpid();
-	ssize_t n;
+	va_list ap;
+	int n;
 
 	if (__atomic_exchange_n(&kagi_warned_pid, me, __ATOMIC_RELAXED) == me)
 		return;
-	/* write(2), not stdio: another thread of the parent may have held the
-	 * stdio lock at the time of the fork. */
-	n = write(STDERR_FILENO, msg, sizeof msg - 1);
-	(void)n;
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof line - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof line - 2)
+		n = sizeof line - 2;
+	line[n++] = '\n';
+	if (write(STDERR_FILENO, line, (size_t)n) < 0)
+		return;
 }
 
-/* kagi_child_answer is the answer of entry point fn in a fork child, given
- * without entering Go. C_Initialize reports the parent's state, as SoftHSMv2
- * does; C_Finalize ends the child's use of the library; anything else fails
- * with a one-line explanation on stderr. */
-static CK_RV kagi_child_answer(enum kagi_fn fn)
-{
-	int live = __atomic_load_n(&kagi_initialized, __ATOMIC_ACQUIRE) &&
-		   !kagi_child_finalized;
+#define KAGI_FORK_PREFIX \
+	"kagi: this process forked after loading libkagi.so; the Go runtime " \
+	"inside kagi cannot run in a forked child, so kagi serves it through " \
+	"a helper process started with p11-kit, "
+#define KAGI_FORK_SUFFIX \
+	"; PKCS#11 calls in this process fail with CKR_GENERAL_ERROR"
 
-	switch (fn) {
-	case KAGI_FN_Initialize:
-		if (live)
-			return CKR_CRYPTOKI_ALREADY_INITIALIZED;
-		break;
-	case KAGI_FN_Finalize:
-		if (!live)
-			return CKR_CRYPTOKI_NOT_INITIALIZED;
-		kagi_child_finalized = 1;
-		return CKR_OK;
-	default:
-		break;
+/* kagi_find_p11kit puts the path of the p11-kit command in out: $KAGI_P11KIT
+ * if set (the tests point it at a missing file), else the first p11-kit on
+ * $PATH, else /usr/bin/p11-kit. It reports whether that file is executable. */
+static int kagi_find_p11kit(char *out, size_t n)
+{
+	const char *env = getenv("KAGI_P11KIT"), *path = getenv("PATH"), *p;
+
+	if (env != NULL && env[0] != 0) {
+		snprintf(out, n, "%s", env);
+		return access(out, X_OK) == 0;
 	}
-	kagi_warn_forked();
-	return CKR_GENERAL_ERROR;
+	for (p = path; p != NULL && *p != 0;) {
+		const char *end = strchr(p, ':');
+		size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+
+		if (len > 0 && p[0] == '/' &&
+		    (size_t)snprintf(out, n, "%.*s/p11-kit", (int)len, p) < n &&
+		    access(out, X_OK) == 0)
+			return 1;
+		p = end != NULL ? end + 1 : NULL;
+	}
+	snprintf(out, n, "/usr/bin/p11-kit");
+	return access(out, X_OK) == 0;
+}
+
+/* kagi_find_client puts the path of p11-kit-client.so in out:
+ * $KAGI_P11KIT_CLIENT if set, else the first that exists of the places
+ * distributions install it (Debian's multiarch directory first). */
+static int kagi_find_client(char *out, size_t n)
+{
+	static const char *const places[] = {
+#if defined(__x86_64__)
+		"/usr/lib/x86_64-linux-gnu/pkcs11/p11-kit-client.so",
+#elif defined(__aarch64__)
+		"/usr/lib/aarch64-linux-gnu/pkcs11/p11-kit-client.so",
+#elif defined(__i386__)
+		"/usr/lib/i386-linux-gnu/pkcs11/p11-kit-client.so",
+#endif
+		"/usr/lib64/pkcs11/p11-kit-client.so",
+		"/usr/lib/pkcs11/p11-kit-client.so",
+	};
+	const char *env = getenv("KAGI_P11KIT_CLIENT");
+	size_t i;
+
+	if (env != NULL && env[0] != 0) {
+		snprintf(out, n, "%s", env);
+		return access(out, R_OK) == 0;
+	}
+	for (i = 0; i < sizeof places / sizeof places[0]; i++) {
+		snprintf(out, n, "%s", places[i]);
+		if (access(out, R_OK) == 0)
+			return 1;
+	}
+	snprintf(out, n, "%s", places[0]);
+	return 0;
+}
+
+/* kagi_client_load loads p11-kit-client.so into this process and makes its
+ * function list, aimed at `p11-kit remote <libkagi.so>`. Lock held. */
+static CK_RV kagi_client_load(struct kagi_child *c)
+{
+	char p11kit[PATH_MAX], client[PATH_MAX];
+	char address[2 * PATH_MAX + 32];
+	CK_RV (*get)(CK_FUNCTION_LIST_PTR_PTR);
+	CK_FUNCTION_LIST *fl = NULL;
+	const char *old;
+	char *saved = NULL;
+	int have_p11kit, have_client;
+	void *h;
+	CK_RV rv;
+
+	have_p11kit = kagi_find_p11kit(p11kit, sizeof p11kit);
+	have_client = kagi_find_client(client, sizeof client);
+	if (!have_p11kit || !have_client) {
+		kagi_say(KAGI_FORK_PREFIX "but %s%s%s %s missing: install the "
+			 "Debian packages p11-kit and p11-kit-modules (or call "
+			 "exec() in the child, or load the module only after "
+			 "fork())" KAGI_FORK_SUFFIX,
+			 have_p11kit ? "" : p11kit,
+			 !have_p11kit && !have_client ? " and " : "",
+			 have_client ? "" : client,
+			 !have_p11kit && !have_client ? "are" : "is");
+		return CKR_GENERAL_ERROR;
+	}
+	if (kagi_module_path[0] == 0) {
+		kagi_say(KAGI_FORK_PREFIX "but the path of libkagi.so is "
+			 "unknown" KAGI_FORK_SUFFIX);
+		return CKR_GENERAL_ERROR;
+	}
+	/* The client splits the command like a shell; single quotes keep a
+	 * path with spaces whole, and a path with a quote or backslash is
+	 * refused rather than mangled. */
+	if (strpbrk(p11kit, "'\\") != NULL ||
+	    strpbrk(kagi_module_path, "'\\") != NULL) {
+		kagi_say(KAGI_FORK_PREFIX "but the path %s has a quote or "
+			 "backslash, which p11-kit's command line cannot "
+			 "carry" KAGI_FORK_SUFFIX,
+			 strpbrk(p11kit, "'\\") ? p11kit : kagi_module_path);
+		return CKR_GENERAL_ERROR;
+	}
+	snprintf(address, sizeof address, "|'%s' remote '%s'", p11kit,
+		 kagi_module_path);
+
+	h = dlopen(client, RTLD_NOW | RTLD_LOCAL);
+	if (h == NULL) {
+		kagi_say(KAGI_FORK_PREFIX "but loading %s failed: %s"
+			 KAGI_FORK_SUFFIX, client, dlerror());
+		return CKR_GENERAL_ERROR;
+	}
+	*(void **)&get = dlsym(h, "C_GetFunctionList");
+	if (get == NULL) {
+		kagi_say(KAGI_FORK_PREFIX "but %s has no C_GetFunctionList"
+			 KAGI_FORK_SUFFIX, client);
+		return CKR_GENERAL_ERROR;
+	}
+	old = getenv("P11_KIT_SERVER_ADDRESS");
+	if (old != NULL)
+		saved = strdup(old);
+	setenv("P11_KIT_SERVER_ADDRESS", address, 1);
+	rv = get(&fl);
+	if (saved != NULL) {
+		setenv("P11_KIT_SERVER_ADDRESS", saved, 1);
+		free(saved);
+	} else {
+		unsetenv("P11_KIT_SERVER_ADDRESS");
+	}
+	if (rv != CKR_OK || fl == NULL) {
+		kagi_say(KAGI_FORK_PREFIX "but C_GetFunctionList of %s returned "
+			 "0x%lx" KAGI_FORK_SUFFIX, client, (unsigned long)rv);
+		return CKR_GENERAL_ERROR;
+	}
+	c->client = fl;
+	memset(&c->table, 0, sizeof c->table);
+	memcpy(&c->table, fl, fl->version.major >= 3 ?
+	       sizeof(CK_FUNCTION_LIST_3_0) : sizeof(CK_FUNCTION_LIST));
+	return CKR_OK;
+}
+
+/* kagi_sockets marks in set (bits for descriptors below 1024) the sockets
+ * open in this process. */
+#define KAGI_FD_WORDS (1024 / (8 * sizeof(unsigned long)))
+#define KAGI_FD_BIT (8 * sizeof(unsigned long))
+
+static void kagi_sockets(unsigned long *set)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+
+	memset(set, 0, KAGI_FD_WORDS * sizeof *set);
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		struct stat st;
+		int fd = atoi(e->d_name);
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9' || fd >= 1024 ||
+		    fd == dirfd(d) || fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode))
+			continue;
+		set[fd / KAGI_FD_BIT] |= 1UL << (fd % KAGI_FD_BIT);
+	}
+	closedir(d);
+}
+
+/* kagi_client_up starts the helper: the client's C_Initialize connects to a
+ * fresh `p11-kit remote`. args are the application's C_Initialize arguments,
+ * or NULL for OS locking. It returns the client's answer; a failure other
+ * than a refusal of the arguments is said on stderr and becomes
+ * CKR_GENERAL_ERROR. Lock held. */
+static CK_RV kagi_client_up(struct kagi_child *c, CK_VOID_PTR args)
+{
+	CK_C_INITIALIZE_ARGS os_locking;
+	unsigned long before[KAGI_FD_WORDS], after[KAGI_FD_WORDS];
+	size_t w;
+	CK_RV rv;
+
+	if (c->client == NULL && (rv = kagi_client_load(c)) != CKR_OK)
+		return rv;
+	memset(&os_locking, 0, sizeof os_locking);
+	os_locking.flags = CKF_OS_LOCKING_OK;
+	kagi_sockets(before);
+	rv = c->client->C_Initialize(args != NULL ? args : &os_locking);
+	if (rv == CKR_ARGUMENTS_BAD || rv == CKR_CANT_LOCK)
+		return rv;
+	if (rv != CKR_OK) {
+		kagi_say(KAGI_FORK_PREFIX "but it did not start: C_Initialize "
+			 "through p11-kit-client.so returned 0x%lx (see p11-kit's "
+			 "messages above)" KAGI_FORK_SUFFIX, (unsigned long)rv);
+		return CKR_GENERAL_ERROR;
+	}
+	c->client_up = 1;
+	/* The new socket is the connection to the helper: keep it out of
+	 * programs this process execs, and remember it for kagi_atfork_child. */
+	kagi_sockets(after);
+	c->nfds = 0;
+	for (w = 0; w < KAGI_FD_WORDS; w++) {
+		unsigned long fresh = after[w] & ~before[w];
+
+		while (fresh != 0 && c->nfds < KAGI_MAX_CLIENT_FDS) {
+			int bit = __builtin_ctzl(fresh);
+			int fd = (int)(w * KAGI_FD_BIT) + bit;
+
+			fresh &= fresh - 1;
+			fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC);
+			c->fds[c->nfds++] = fd;
+		}
+	}
+	return CKR_OK;
+}
+
+/* kagi_child_here returns this process's child state, starting it afresh
+ * in a process that forked since it was last used. Lock held. */
+static struct kagi_child *kagi_child_here(void)
+{
+	pid_t me = getpid();
+
+	if (kagi_child.owner != me) {
+		/* The first fork child sees the library as the parent left
+		 * it; a fork of a child inherits that child's view. Neither
+		 * inherits a helper. */
+		if (kagi_child.owner == 0)
+			kagi_child.live = __atomic_load_n(&kagi_initialized,
+							  __ATOMIC_ACQUIRE);
+		kagi_child.owner = me;
+		kagi_child.failed = 0;
+		kagi_child.client = NULL;
+		kagi_child.client_up = 0;
+		kagi_child.nfds = 0;
+	}
+	return &kagi_child;
+}
+
+/* kagi_child_enter readies the forwarding of a call in a fork child: the
+ * library must be initialised (as the child sees it), and the helper is
+ * started on the first call that needs it. On CKR_OK *table is the list to
+ * forward to. */
+static CK_RV kagi_child_enter(CK_FUNCTION_LIST_3_0 **table)
+{
+	struct kagi_child *c;
+	CK_RV rv = CKR_OK;
+
+	pthread_mutex_lock(&kagi_child_lock);
+	c = kagi_child_here();
+	if (!c->live)
+		rv = CKR_CRYPTOKI_NOT_INITIALIZED;
+	else if (c->failed)
+		rv = CKR_GENERAL_ERROR;
+	else if (!c->client_up && kagi_client_up(c, NULL) != CKR_OK) {
+		c->failed = 1;
+		rv = CKR_GENERAL_ERROR;
+	}
+	*table = &c->table;
+	pthread_mutex_unlock(&kagi_child_lock);
+	return rv;
+}
+
+/* kagi_child_initialize is C_Initialize in a fork child. While the library
+ * is up as the child sees it, CKR_CRYPTOKI_ALREADY_INITIALIZED (libp11 takes
+ * that and goes on; the helper starts at the next call). After the child's
+ * C_Finalize, or in the child of a parent that never initialised, it starts
+ * the helper now with the application's arguments. */
+static CK_RV kagi_child_initialize(CK_VOID_PTR args)
+{
+	struct kagi_child *c;
+	CK_RV rv;
+
+	pthread_mutex_lock(&kagi_child_lock);
+	c = kagi_child_here();
+	if (c->live) {
+		rv = CKR_CRYPTOKI_ALREADY_INITIALIZED;
+	} else {
+		c->failed = 0;
+		rv = kagi_client_up(c, args);
+		if (rv == CKR_OK)
+			c->live = 1;
+	}
+	pthread_mutex_unlock(&kagi_child_lock);
+	return rv;
+}
+
+/* kagi_child_finalize is C_Finalize in a fork child: it ends the child's use
+ * of the library and, if the helper runs, stops it (the client closes the
+ * connection and waits for the helper to exit). */
+static CK_RV kagi_child_finalize(CK_VOID_PTR reserved)
+{
+	struct kagi_child *c;
+	CK_RV rv = CKR_OK;
+
+	pthread_mutex_lock(&kagi_child_lock);
+	c = kagi_child_here();
+	if (reserved != NULL) {
+		rv = CKR_ARGUMENTS_BAD;
+	} else if (!c->live) {
+		rv = CKR_CRYPTOKI_NOT_INITIALIZED;
+	} else {
+		if (c->client_up)
+			c->client->C_Finalize(NULL);
+		c->client_up = 0;
+		c->nfds = 0;
+		c->live = 0;
+		c->failed = 0;
+	}
+	pthread_mutex_unlock(&kagi_child_lock);
+	return rv;
 }
 
 /* kagi_left_go runs after every call into Go has returned: it mirrors the
@@ -299,12 +687,21 @@ static inline CK_RV kagi_left_go(enum kagi_fn fn, CK_RV rv)
 	return rv;
 }
 
-/* KAGI_ENTER_GO is the body of every entry point that Go implements. */
-#define KAGI_ENTER_GO(fn, call)                                \
-	do {                                                   \
-		if (kagi_forked())                             \
-			return kagi_child_answer(fn);          \
-		return kagi_left_go(fn, (call));               \
+/* KAGI_ENTRY is the body of every entry point that Go implements: in the
+ * process that loaded kagi it calls kagiGo_<name>; in a fork child it
+ * forwards the call to the helper through p11-kit-client.so's C_<name>. */
+#define KAGI_ENTRY(name, args)                                          \
+	do {                                                            \
+		if (kagi_forked()) {                                    \
+			CK_FUNCTION_LIST_3_0 *fwd_;                     \
+			CK_RV rv_ = kagi_child_enter(&fwd_);            \
+			if (rv_ != CKR_OK)                              \
+				return rv_;                             \
+			if (fwd_->C_##name == NULL)                     \
+				return CKR_FUNCTION_NOT_SUPPORTED;      \
+			return fwd_->C_##name args;                     \
+		}                                                       \
+		return kagi_left_go(KAGI_FN_##name, kagiGo_##name args); \
 	} while (0)
 
 /* ------------------------------------------------------------------------
@@ -313,102 +710,96 @@ static inline CK_RV kagi_left_go(enum kagi_fn fn, CK_RV rv)
 
 CK_RV KAGI_EXPORT C_Initialize(CK_VOID_PTR pInitArgs)
 {
-	KAGI_ENTER_GO(KAGI_FN_Initialize, kagiGo_Initialize(pInitArgs));
+	if (kagi_forked())
+		return kagi_child_initialize(pInitArgs);
+	return kagi_left_go(KAGI_FN_Initialize, kagiGo_Initialize(pInitArgs));
 }
 
 CK_RV KAGI_EXPORT C_Finalize(CK_VOID_PTR pReserved)
 {
-	KAGI_ENTER_GO(KAGI_FN_Finalize, kagiGo_Finalize(pReserved));
+	if (kagi_forked())
+		return kagi_child_finalize(pReserved);
+	return kagi_left_go(KAGI_FN_Finalize, kagiGo_Finalize(pReserved));
 }
 
 CK_RV KAGI_EXPORT C_GetInfo(CK_INFO_PTR pInfo)
 {
-	KAGI_ENTER_GO(KAGI_FN_GetInfo, kagiGo_GetInfo(pInfo));
+	KAGI_ENTRY(GetInfo, (pInfo));
 }
 
 CK_RV KAGI_EXPORT C_GetSlotList(CK_BBOOL tokenPresent,
 	CK_SLOT_ID_PTR pSlotList, CK_ULONG_PTR pulCount)
 {
-	KAGI_ENTER_GO(KAGI_FN_GetSlotList,
-		kagiGo_GetSlotList(tokenPresent, pSlotList, pulCount));
+	KAGI_ENTRY(GetSlotList, (tokenPresent, pSlotList, pulCount));
 }
 
 CK_RV KAGI_EXPORT C_GetSlotInfo(CK_SLOT_ID slotID, CK_SLOT_INFO_PTR pInfo)
 {
-	KAGI_ENTER_GO(KAGI_FN_GetSlotInfo, kagiGo_GetSlotInfo(slotID, pInfo));
+	KAGI_ENTRY(GetSlotInfo, (slotID, pInfo));
 }
 
 CK_RV KAGI_EXPORT C_GetTokenInfo(CK_SLOT_ID slotID, CK_TOKEN_INFO_PTR pInfo)
 {
-	KAGI_ENTER_GO(KAGI_FN_GetTokenInfo, kagiGo_GetTokenInfo(slotID, pInfo));
+	KAGI_ENTRY(GetTokenInfo, (slotID, pInfo));
 }
 
 CK_RV KAGI_EXPORT C_GetMechanismList(CK_SLOT_ID slotID,
 	CK_MECHANISM_TYPE_PTR pMechanismList, CK_ULONG_PTR pulCount)
 {
-	KAGI_ENTER_GO(KAGI_FN_GetMechanismList,
-		kagiGo_GetMechanismList(slotID, pMechanismList, pulCount));
+	KAGI_ENTRY(GetMechanismList, (slotID, pMechanismList, pulCount));
 }
 
 CK_RV KAGI_EXPORT C_GetMechanismInfo(CK_SLOT_ID slotID, CK_MECHANISM_TYPE type,
 	CK_MECHANISM_INFO_PTR pInfo)
 {
-	KAGI_ENTER_GO(KAGI_FN_GetMechanismInfo,
-		kagiGo_GetMechanismInfo(slotID, type, pInfo));
+	KAGI_ENTRY(GetMechanismInfo, (slotID, type, pInfo));
 }
 
 CK_RV KAGI_EXPORT C_InitToken(CK_SLOT_ID slotID, CK_UTF8CHAR_PTR pPin,
 	CK_ULONG ulPinLen, CK_UTF8CHAR_PTR pLabel)
 {
-	KAGI_ENTER_GO(KAGI_FN_InitToken,
-		kagiGo_InitToken(slotID, pPin, ulPinLen, pLabel));
+	KAGI_ENTRY(InitToken, (slotID, pPin, ulPinLen, pLabel));
 }
 
 CK_RV KAGI_EXPORT C_InitPIN(CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pPin,
 	CK_ULONG ulPinLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_InitPIN,
-		kagiGo_InitPIN(hSession, pPin, ulPinLen));
+	KAGI_ENTRY(InitPIN, (hSession, pPin, ulPinLen));
 }
 
 CK_RV KAGI_EXPORT C_SetPIN(CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pOldPin,
 	CK_ULONG ulOldLen, CK_UTF8CHAR_PTR pNewPin, CK_ULONG ulNewLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_SetPIN,
-		kagiGo_SetPIN(hSession, pOldPin, ulOldLen, pNewPin, ulNewLen));
+	KAGI_ENTRY(SetPIN, (hSession, pOldPin, ulOldLen, pNewPin, ulNewLen));
 }
 
 CK_RV KAGI_EXPORT C_OpenSession(CK_SLOT_ID slotID, CK_FLAGS flags,
 	CK_VOID_PTR pApplication, CK_NOTIFY Notify, CK_SESSION_HANDLE_PTR phSession)
 {
-	KAGI_ENTER_GO(KAGI_FN_OpenSession,
-		kagiGo_OpenSession(slotID, flags, pApplication, Notify,
+	KAGI_ENTRY(OpenSession, (slotID, flags, pApplication, Notify,
 			phSession));
 }
 
 CK_RV KAGI_EXPORT C_CloseSession(CK_SESSION_HANDLE hSession)
 {
-	KAGI_ENTER_GO(KAGI_FN_CloseSession, kagiGo_CloseSession(hSession));
+	KAGI_ENTRY(CloseSession, (hSession));
 }
 
 CK_RV KAGI_EXPORT C_CloseAllSessions(CK_SLOT_ID slotID)
 {
-	KAGI_ENTER_GO(KAGI_FN_CloseAllSessions,
-		kagiGo_CloseAllSessions(slotID));
+	KAGI_ENTRY(CloseAllSessions, (slotID));
 }
 
 CK_RV KAGI_EXPORT C_GetSessionInfo(CK_SESSION_HANDLE hSession,
 	CK_SESSION_INFO_PTR pInfo)
 {
-	KAGI_ENTER_GO(KAGI_FN_GetSessionInfo,
-		kagiGo_GetSessionInfo(hSession, pInfo));
+	KAGI_ENTRY(GetSessionInfo, (hSession, pInfo));
 }
 
 CK_RV KAGI_EXPORT C_GetOperationState(CK_SESSION_HANDLE hSession,
 	CK_BYTE_PTR pOperationState, CK_ULONG_PTR pulOperationStateLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_GetOperationState,
-		kagiGo_GetOperationState(hSession, pOperationState,
+	KAGI_ENTRY(GetOperationState, (hSession, pOperationState,
 			pulOperationStateLen));
 }
 
@@ -416,8 +807,7 @@ CK_RV KAGI_EXPORT C_SetOperationState(CK_SESSION_HANDLE hSession,
 	CK_BYTE_PTR pOperationState, CK_ULONG ulOperationStateLen,
 	CK_OBJECT_HANDLE hEncryptionKey, CK_OBJECT_HANDLE hAuthenticationKey)
 {
-	KAGI_ENTER_GO(KAGI_FN_SetOperationState,
-		kagiGo_SetOperationState(hSession, pOperationState,
+	KAGI_ENTRY(SetOperationState, (hSession, pOperationState,
 			ulOperationStateLen, hEncryptionKey,
 			hAuthenticationKey));
 }
@@ -425,96 +815,84 @@ CK_RV KAGI_EXPORT C_SetOperationState(CK_SESSION_HANDLE hSession,
 CK_RV KAGI_EXPORT C_Login(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType,
 	CK_UTF8CHAR_PTR pPin, CK_ULONG ulPinLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_Login,
-		kagiGo_Login(hSession, userType, pPin, ulPinLen));
+	KAGI_ENTRY(Login, (hSession, userType, pPin, ulPinLen));
 }
 
 CK_RV KAGI_EXPORT C_Logout(CK_SESSION_HANDLE hSession)
 {
-	KAGI_ENTER_GO(KAGI_FN_Logout, kagiGo_Logout(hSession));
+	KAGI_ENTRY(Logout, (hSession));
 }
 
 CK_RV KAGI_EXPORT C_CreateObject(CK_SESSION_HANDLE hSession,
 	CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount, CK_OBJECT_HANDLE_PTR phObject)
 {
-	KAGI_ENTER_GO(KAGI_FN_CreateObject,
-		kagiGo_CreateObject(hSession, pTemplate, ulCount, phObject));
+	KAGI_ENTRY(CreateObject, (hSession, pTemplate, ulCount, phObject));
 }
 
 CK_RV KAGI_EXPORT C_CopyObject(CK_SESSION_HANDLE hSession,
 	CK_OBJECT_HANDLE hObject, CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount,
 	CK_OBJECT_HANDLE_PTR phNewObject)
 {
-	KAGI_ENTER_GO(KAGI_FN_CopyObject,
-		kagiGo_CopyObject(hSession, hObject, pTemplate, ulCount,
+	KAGI_ENTRY(CopyObject, (hSession, hObject, pTemplate, ulCount,
 			phNewObject));
 }
 
 CK_RV KAGI_EXPORT C_DestroyObject(CK_SESSION_HANDLE hSession,
 	CK_OBJECT_HANDLE hObject)
 {
-	KAGI_ENTER_GO(KAGI_FN_DestroyObject,
-		kagiGo_DestroyObject(hSession, hObject));
+	KAGI_ENTRY(DestroyObject, (hSession, hObject));
 }
 
 CK_RV KAGI_EXPORT C_GetObjectSize(CK_SESSION_HANDLE hSession,
 	CK_OBJECT_HANDLE hObject, CK_ULONG_PTR pulSize)
 {
-	KAGI_ENTER_GO(KAGI_FN_GetObjectSize,
-		kagiGo_GetObjectSize(hSession, hObject, pulSize));
+	KAGI_ENTRY(GetObjectSize, (hSession, hObject, pulSize));
 }
 
 CK_RV KAGI_EXPORT C_GetAttributeValue(CK_SESSION_HANDLE hSession,
 	CK_OBJECT_HANDLE hObject, CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount)
 {
-	KAGI_ENTER_GO(KAGI_FN_GetAttributeValue,
-		kagiGo_GetAttributeValue(hSession, hObject, pTemplate,
+	KAGI_ENTRY(GetAttributeValue, (hSession, hObject, pTemplate,
 			ulCount));
 }
 
 CK_RV KAGI_EXPORT C_SetAttributeValue(CK_SESSION_HANDLE hSession,
 	CK_OBJECT_HANDLE hObject, CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount)
 {
-	KAGI_ENTER_GO(KAGI_FN_SetAttributeValue,
-		kagiGo_SetAttributeValue(hSession, hObject, pTemplate,
+	KAGI_ENTRY(SetAttributeValue, (hSession, hObject, pTemplate,
 			ulCount));
 }
 
 CK_RV KAGI_EXPORT C_FindObjectsInit(CK_SESSION_HANDLE hSession,
 	CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount)
 {
-	KAGI_ENTER_GO(KAGI_FN_FindObjectsInit,
-		kagiGo_FindObjectsInit(hSession, pTemplate, ulCount));
+	KAGI_ENTRY(FindObjectsInit, (hSession, pTemplate, ulCount));
 }
 
 CK_RV KAGI_EXPORT C_FindObjects(CK_SESSION_HANDLE hSession,
 	CK_OBJECT_HANDLE_PTR phObject, CK_ULONG ulMaxObjectCount,
 	CK_ULONG_PTR pulObjectCount)
 {
-	KAGI_ENTER_GO(KAGI_FN_FindObjects,
-		kagiGo_FindObjects(hSession, phObject, ulMaxObjectCount,
+	KAGI_ENTRY(FindObjects, (hSession, phObject, ulMaxObjectCount,
 			pulObjectCount));
 }
 
 CK_RV KAGI_EXPORT C_FindObjectsFinal(CK_SESSION_HANDLE hSession)
 {
-	KAGI_ENTER_GO(KAGI_FN_FindObjectsFinal,
-		kagiGo_FindObjectsFinal(hSession));
+	KAGI_ENTRY(FindObjectsFinal, (hSession));
 }
 
 CK_RV KAGI_EXPORT C_EncryptInit(CK_SESSION_HANDLE hSession,
 	CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
 {
-	KAGI_ENTER_GO(KAGI_FN_EncryptInit,
-		kagiGo_EncryptInit(hSession, pMechanism, hKey));
+	KAGI_ENTRY(EncryptInit, (hSession, pMechanism, hKey));
 }
 
 CK_RV KAGI_EXPORT C_Encrypt(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData,
 	CK_ULONG ulDataLen, CK_BYTE_PTR pEncryptedData,
 	CK_ULONG_PTR pulEncryptedDataLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_Encrypt,
-		kagiGo_Encrypt(hSession, pData, ulDataLen, pEncryptedData,
+	KAGI_ENTRY(Encrypt, (hSession, pData, ulDataLen, pEncryptedData,
 			pulEncryptedDataLen));
 }
 
@@ -522,32 +900,28 @@ CK_RV KAGI_EXPORT C_EncryptUpdate(CK_SESSION_HANDLE hSession,
 	CK_BYTE_PTR pPart, CK_ULONG ulPartLen, CK_BYTE_PTR pEncryptedPart,
 	CK_ULONG_PTR pulEncryptedPartLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_EncryptUpdate,
-		kagiGo_EncryptUpdate(hSession, pPart, ulPartLen, pEncryptedPart,
+	KAGI_ENTRY(EncryptUpdate, (hSession, pPart, ulPartLen, pEncryptedPart,
 			pulEncryptedPartLen));
 }
 
 CK_RV KAGI_EXPORT C_EncryptFinal(CK_SESSION_HANDLE hSession,
 	CK_BYTE_PTR pLastEncryptedPart, CK_ULONG_PTR pulLastEncryptedPartLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_EncryptFinal,
-		kagiGo_EncryptFinal(hSession, pLastEncryptedPart,
+	KAGI_ENTRY(EncryptFinal, (hSession, pLastEncryptedPart,
 			pulLastEncryptedPartLen));
 }
 
 CK_RV KAGI_EXPORT C_DecryptInit(CK_SESSION_HANDLE hSession,
 	CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
 {
-	KAGI_ENTER_GO(KAGI_FN_DecryptInit,
-		kagiGo_DecryptInit(hSession, pMechanism, hKey));
+	KAGI_ENTRY(DecryptInit, (hSession, pMechanism, hKey));
 }
 
 CK_RV KAGI_EXPORT C_Decrypt(CK_SESSION_HANDLE hSession,
 	CK_BYTE_PTR pEncryptedData, CK_ULONG ulEncryptedDataLen, CK_BYTE_PTR pData,
 	CK_ULONG_PTR pulDataLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_Decrypt,
-		kagiGo_Decrypt(hSession, pEncryptedData, ulEncryptedDataLen,
+	KAGI_ENTRY(Decrypt, (hSession, pEncryptedData, ulEncryptedDataLen,
 			pData, pulDataLen));
 }
 
@@ -555,138 +929,120 @@ CK_RV KAGI_EXPORT C_DecryptUpdate(CK_SESSION_HANDLE hSession,
 	CK_BYTE_PTR pEncryptedPart, CK_ULONG ulEncryptedPartLen, CK_BYTE_PTR pPart,
 	CK_ULONG_PTR pulPartLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_DecryptUpdate,
-		kagiGo_DecryptUpdate(hSession, pEncryptedPart,
+	KAGI_ENTRY(DecryptUpdate, (hSession, pEncryptedPart,
 			ulEncryptedPartLen, pPart, pulPartLen));
 }
 
 CK_RV KAGI_EXPORT C_DecryptFinal(CK_SESSION_HANDLE hSession,
 	CK_BYTE_PTR pLastPart, CK_ULONG_PTR pulLastPartLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_DecryptFinal,
-		kagiGo_DecryptFinal(hSession, pLastPart, pulLastPartLen));
+	KAGI_ENTRY(DecryptFinal, (hSession, pLastPart, pulLastPartLen));
 }
 
 CK_RV KAGI_EXPORT C_DigestInit(CK_SESSION_HANDLE hSession,
 	CK_MECHANISM_PTR pMechanism)
 {
-	KAGI_ENTER_GO(KAGI_FN_DigestInit,
-		kagiGo_DigestInit(hSession, pMechanism));
+	KAGI_ENTRY(DigestInit, (hSession, pMechanism));
 }
 
 CK_RV KAGI_EXPORT C_Digest(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData,
 	CK_ULONG ulDataLen, CK_BYTE_PTR pDigest, CK_ULONG_PTR pulDigestLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_Digest,
-		kagiGo_Digest(hSession, pData, ulDataLen, pDigest,
+	KAGI_ENTRY(Digest, (hSession, pData, ulDataLen, pDigest,
 			pulDigestLen));
 }
 
 CK_RV KAGI_EXPORT C_DigestUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart,
 	CK_ULONG ulPartLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_DigestUpdate,
-		kagiGo_DigestUpdate(hSession, pPart, ulPartLen));
+	KAGI_ENTRY(DigestUpdate, (hSession, pPart, ulPartLen));
 }
 
 CK_RV KAGI_EXPORT C_DigestKey(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hKey)
 {
-	KAGI_ENTER_GO(KAGI_FN_DigestKey, kagiGo_DigestKey(hSession, hKey));
+	KAGI_ENTRY(DigestKey, (hSession, hKey));
 }
 
 CK_RV KAGI_EXPORT C_DigestFinal(CK_SESSION_HANDLE hSession,
 	CK_BYTE_PTR pDigest, CK_ULONG_PTR pulDigestLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_DigestFinal,
-		kagiGo_DigestFinal(hSession, pDigest, pulDigestLen));
+	KAGI_ENTRY(DigestFinal, (hSession, pDigest, pulDigestLen));
 }
 
 CK_RV KAGI_EXPORT C_SignInit(CK_SESSION_HANDLE hSession,
 	CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
 {
-	KAGI_ENTER_GO(KAGI_FN_SignInit,
-		kagiGo_SignInit(hSession, pMechanism, hKey));
+	KAGI_ENTRY(SignInit, (hSession, pMechanism, hKey));
 }
 
 CK_RV KAGI_EXPORT C_Sign(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData,
 	CK_ULONG ulDataLen, CK_BYTE_PTR pSignature, CK_ULONG_PTR pulSignatureLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_Sign,
-		kagiGo_Sign(hSession, pData, ulDataLen, pSignature,
+	KAGI_ENTRY(Sign, (hSession, pData, ulDataLen, pSignature,
 			pulSignatureLen));
 }
 
 CK_RV KAGI_EXPORT C_SignUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart,
 	CK_ULONG ulPartLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_SignUpdate,
-		kagiGo_SignUpdate(hSession, pPart, ulPartLen));
+	KAGI_ENTRY(SignUpdate, (hSession, pPart, ulPartLen));
 }
 
 CK_RV KAGI_EXPORT C_SignFinal(CK_SESSION_HANDLE hSession,
 	CK_BYTE_PTR pSignature, CK_ULONG_PTR pulSignatureLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_SignFinal,
-		kagiGo_SignFinal(hSession, pSignature, pulSignatureLen));
+	KAGI_ENTRY(SignFinal, (hSession, pSignature, pulSignatureLen));
 }
 
 CK_RV KAGI_EXPORT C_SignRecoverInit(CK_SESSION_HANDLE hSession,
 	CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
 {
-	KAGI_ENTER_GO(KAGI_FN_SignRecoverInit,
-		kagiGo_SignRecoverInit(hSession, pMechanism, hKey));
+	KAGI_ENTRY(SignRecoverInit, (hSession, pMechanism, hKey));
 }
 
 CK_RV KAGI_EXPORT C_SignRecover(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData,
 	CK_ULONG ulDataLen, CK_BYTE_PTR pSignature, CK_ULONG_PTR pulSignatureLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_SignRecover,
-		kagiGo_SignRecover(hSession, pData, ulDataLen, pSignature,
+	KAGI_ENTRY(SignRecover, (hSession, pData, ulDataLen, pSignature,
 			pulSignatureLen));
 }
 
 CK_RV KAGI_EXPORT C_VerifyInit(CK_SESSION_HANDLE hSession,
 	CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
 {
-	KAGI_ENTER_GO(KAGI_FN_VerifyInit,
-		kagiGo_VerifyInit(hSession, pMechanism, hKey));
+	KAGI_ENTRY(VerifyInit, (hSession, pMechanism, hKey));
 }
 
 CK_RV KAGI_EXPORT C_Verify(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData,
 	CK_ULONG ulDataLen, CK_BYTE_PTR pSignature, CK_ULONG ulSignatureLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_Verify,
-		kagiGo_Verify(hSession, pData, ulDataLen, pSignature,
+	KAGI_ENTRY(Verify, (hSession, pData, ulDataLen, pSignature,
 			ulSignatureLen));
 }
 
 CK_RV KAGI_EXPORT C_VerifyUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart,
 	CK_ULONG ulPartLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_VerifyUpdate,
-		kagiGo_VerifyUpdate(hSession, pPart, ulPartLen));
+	KAGI_ENTRY(VerifyUpdate, (hSession, pPart, ulPartLen));
 }
 
 CK_RV KAGI_EXPORT C_VerifyFinal(CK_SESSION_HANDLE hSession,
 	CK_BYTE_PTR pSignature, CK_ULONG ulSignatureLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_VerifyFinal,
-		kagiGo_VerifyFinal(hSession, pSignature, ulSignatureLen));
+	KAGI_ENTRY(VerifyFinal, (hSession, pSignature, ulSignatureLen));
 }
 
 CK_RV KAGI_EXPORT C_VerifyRecoverInit(CK_SESSION_HANDLE hSession,
 	CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
 {
-	KAGI_ENTER_GO(KAGI_FN_VerifyRecoverInit,
-		kagiGo_VerifyRecoverInit(hSession, pMechanism, hKey));
+	KAGI_ENTRY(VerifyRecoverInit, (hSession, pMechanism, hKey));
 }
 
 CK_RV KAGI_EXPORT C_VerifyRecover(CK_SESSION_HANDLE hSession,
 	CK_BYTE_PTR pSignature, CK_ULONG ulSignatureLen, CK_BYTE_PTR pData,
 	CK_ULONG_PTR pulDataLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_VerifyRecover,
-		kagiGo_VerifyRecover(hSession, pSignature, ulSignatureLen,
+	KAGI_ENTRY(VerifyRecover, (hSession, pSignature, ulSignatureLen,
 			pData, pulDataLen));
 }
 
@@ -694,8 +1050,7 @@ CK_RV KAGI_EXPORT C_DigestEncryptUpdate(CK_SESSION_HANDLE hSession,
 	CK_BYTE_PTR pPart, CK_ULONG ulPartLen, CK_BYTE_PTR pEncryptedPart,
 	CK_ULONG_PTR pulEncryptedPartLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_DigestEncryptUpdate,
-		kagiGo_DigestEncryptUpdate(hSession, pPart, ulPartLen,
+	KAGI_ENTRY(DigestEncryptUpdate, (hSession, pPart, ulPartLen,
 			pEncryptedPart, pulEncryptedPartLen));
 }
 
@@ -703,8 +1058,7 @@ CK_RV KAGI_EXPORT C_DecryptDigestUpdate(CK_SESSION_HANDLE hSession,
 	CK_BYTE_PTR pEncryptedPart, CK_ULONG ulEncryptedPartLen, CK_BYTE_PTR pPart,
 	CK_ULONG_PTR pulPartLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_DecryptDigestUpdate,
-		kagiGo_DecryptDigestUpdate(hSession, pEncryptedPart,
+	KAGI_ENTRY(DecryptDigestUpdate, (hSession, pEncryptedPart,
 			ulEncryptedPartLen, pPart, pulPartLen));
 }
 
@@ -712,8 +1066,7 @@ CK_RV KAGI_EXPORT C_SignEncryptUpdate(CK_SESSION_HANDLE hSession,
 	CK_BYTE_PTR pPart, CK_ULONG ulPartLen, CK_BYTE_PTR pEncryptedPart,
 	CK_ULONG_PTR pulEncryptedPartLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_SignEncryptUpdate,
-		kagiGo_SignEncryptUpdate(hSession, pPart, ulPartLen,
+	KAGI_ENTRY(SignEncryptUpdate, (hSession, pPart, ulPartLen,
 			pEncryptedPart, pulEncryptedPartLen));
 }
 
@@ -721,8 +1074,7 @@ CK_RV KAGI_EXPORT C_DecryptVerifyUpdate(CK_SESSION_HANDLE hSession,
 	CK_BYTE_PTR pEncryptedPart, CK_ULONG ulEncryptedPartLen, CK_BYTE_PTR pPart,
 	CK_ULONG_PTR pulPartLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_DecryptVerifyUpdate,
-		kagiGo_DecryptVerifyUpdate(hSession, pEncryptedPart,
+	KAGI_ENTRY(DecryptVerifyUpdate, (hSession, pEncryptedPart,
 			ulEncryptedPartLen, pPart, pulPartLen));
 }
 
@@ -730,8 +1082,7 @@ CK_RV KAGI_EXPORT C_GenerateKey(CK_SESSION_HANDLE hSession,
 	CK_MECHANISM_PTR pMechanism, CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount,
 	CK_OBJECT_HANDLE_PTR phKey)
 {
-	KAGI_ENTER_GO(KAGI_FN_GenerateKey,
-		kagiGo_GenerateKey(hSession, pMechanism, pTemplate, ulCount,
+	KAGI_ENTRY(GenerateKey, (hSession, pMechanism, pTemplate, ulCount,
 			phKey));
 }
 
@@ -741,8 +1092,7 @@ CK_RV KAGI_EXPORT C_GenerateKeyPair(CK_SESSION_HANDLE hSession,
 	CK_ULONG ulPrivateKeyAttributeCount, CK_OBJECT_HANDLE_PTR phPublicKey,
 	CK_OBJECT_HANDLE_PTR phPrivateKey)
 {
-	KAGI_ENTER_GO(KAGI_FN_GenerateKeyPair,
-		kagiGo_GenerateKeyPair(hSession, pMechanism, pPublicKeyTemplate,
+	KAGI_ENTRY(GenerateKeyPair, (hSession, pMechanism, pPublicKeyTemplate,
 			ulPublicKeyAttributeCount, pPrivateKeyTemplate,
 			ulPrivateKeyAttributeCount, phPublicKey, phPrivateKey));
 }
@@ -751,8 +1101,7 @@ CK_RV KAGI_EXPORT C_WrapKey(CK_SESSION_HANDLE hSession,
 	CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hWrappingKey,
 	CK_OBJECT_HANDLE hKey, CK_BYTE_PTR pWrappedKey, CK_ULONG_PTR pulWrappedKeyLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_WrapKey,
-		kagiGo_WrapKey(hSession, pMechanism, hWrappingKey, hKey,
+	KAGI_ENTRY(WrapKey, (hSession, pMechanism, hWrappingKey, hKey,
 			pWrappedKey, pulWrappedKeyLen));
 }
 
@@ -761,8 +1110,7 @@ CK_RV KAGI_EXPORT C_UnwrapKey(CK_SESSION_HANDLE hSession,
 	CK_BYTE_PTR pWrappedKey, CK_ULONG ulWrappedKeyLen, CK_ATTRIBUTE_PTR pTemplate,
 	CK_ULONG ulAttributeCount, CK_OBJECT_HANDLE_PTR phKey)
 {
-	KAGI_ENTER_GO(KAGI_FN_UnwrapKey,
-		kagiGo_UnwrapKey(hSession, pMechanism, hUnwrappingKey,
+	KAGI_ENTRY(UnwrapKey, (hSession, pMechanism, hUnwrappingKey,
 			pWrappedKey, ulWrappedKeyLen, pTemplate,
 			ulAttributeCount, phKey));
 }
@@ -772,63 +1120,55 @@ CK_RV KAGI_EXPORT C_DeriveKey(CK_SESSION_HANDLE hSession,
 	CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulAttributeCount,
 	CK_OBJECT_HANDLE_PTR phKey)
 {
-	KAGI_ENTER_GO(KAGI_FN_DeriveKey,
-		kagiGo_DeriveKey(hSession, pMechanism, hBaseKey, pTemplate,
+	KAGI_ENTRY(DeriveKey, (hSession, pMechanism, hBaseKey, pTemplate,
 			ulAttributeCount, phKey));
 }
 
 CK_RV KAGI_EXPORT C_SeedRandom(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSeed,
 	CK_ULONG ulSeedLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_SeedRandom,
-		kagiGo_SeedRandom(hSession, pSeed, ulSeedLen));
+	KAGI_ENTRY(SeedRandom, (hSession, pSeed, ulSeedLen));
 }
 
 CK_RV KAGI_EXPORT C_GenerateRandom(CK_SESSION_HANDLE hSession,
 	CK_BYTE_PTR RandomData, CK_ULONG ulRandomLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_GenerateRandom,
-		kagiGo_GenerateRandom(hSession, RandomData, ulRandomLen));
+	KAGI_ENTRY(GenerateRandom, (hSession, RandomData, ulRandomLen));
 }
 
 CK_RV KAGI_EXPORT C_GetFunctionStatus(CK_SESSION_HANDLE hSession)
 {
-	KAGI_ENTER_GO(KAGI_FN_GetFunctionStatus,
-		kagiGo_GetFunctionStatus(hSession));
+	KAGI_ENTRY(GetFunctionStatus, (hSession));
 }
 
 CK_RV KAGI_EXPORT C_CancelFunction(CK_SESSION_HANDLE hSession)
 {
-	KAGI_ENTER_GO(KAGI_FN_CancelFunction, kagiGo_CancelFunction(hSession));
+	KAGI_ENTRY(CancelFunction, (hSession));
 }
 
 CK_RV KAGI_EXPORT C_WaitForSlotEvent(CK_FLAGS flags, CK_SLOT_ID_PTR pSlot,
 	CK_VOID_PTR pReserved)
 {
-	KAGI_ENTER_GO(KAGI_FN_WaitForSlotEvent,
-		kagiGo_WaitForSlotEvent(flags, pSlot, pReserved));
+	KAGI_ENTRY(WaitForSlotEvent, (flags, pSlot, pReserved));
 }
 
 CK_RV KAGI_EXPORT C_LoginUser(CK_SESSION_HANDLE hSession,
 	CK_USER_TYPE userType, CK_UTF8CHAR_PTR pPin, CK_ULONG ulPinLen,
 	CK_UTF8CHAR_PTR pUsername, CK_ULONG ulUsernameLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_LoginUser,
-		kagiGo_LoginUser(hSession, userType, pPin, ulPinLen, pUsername,
+	KAGI_ENTRY(LoginUser, (hSession, userType, pPin, ulPinLen, pUsername,
 			ulUsernameLen));
 }
 
 CK_RV KAGI_EXPORT C_SessionCancel(CK_SESSION_HANDLE hSession, CK_FLAGS flags)
 {
-	KAGI_ENTER_GO(KAGI_FN_SessionCancel,
-		kagiGo_SessionCancel(hSession, flags));
+	KAGI_ENTRY(SessionCancel, (hSession, flags));
 }
 
 CK_RV KAGI_EXPORT C_MessageEncryptInit(CK_SESSION_HANDLE hSession,
 	CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
 {
-	KAGI_ENTER_GO(KAGI_FN_MessageEncryptInit,
-		kagiGo_MessageEncryptInit(hSession, pMechanism, hKey));
+	KAGI_ENTRY(MessageEncryptInit, (hSession, pMechanism, hKey));
 }
 
 CK_RV KAGI_EXPORT C_EncryptMessage(CK_SESSION_HANDLE hSession,
@@ -836,8 +1176,7 @@ CK_RV KAGI_EXPORT C_EncryptMessage(CK_SESSION_HANDLE hSession,
 	CK_ULONG ulAssociatedDataLen, CK_BYTE_PTR pPlaintext, CK_ULONG ulPlaintextLen,
 	CK_BYTE_PTR pCiphertext, CK_ULONG_PTR pulCiphertextLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_EncryptMessage,
-		kagiGo_EncryptMessage(hSession, pParameter, ulParameterLen,
+	KAGI_ENTRY(EncryptMessage, (hSession, pParameter, ulParameterLen,
 			pAssociatedData, ulAssociatedDataLen, pPlaintext,
 			ulPlaintextLen, pCiphertext, pulCiphertextLen));
 }
@@ -846,8 +1185,7 @@ CK_RV KAGI_EXPORT C_EncryptMessageBegin(CK_SESSION_HANDLE hSession,
 	CK_VOID_PTR pParameter, CK_ULONG ulParameterLen, CK_BYTE_PTR pAssociatedData,
 	CK_ULONG ulAssociatedDataLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_EncryptMessageBegin,
-		kagiGo_EncryptMessageBegin(hSession, pParameter, ulParameterLen,
+	KAGI_ENTRY(EncryptMessageBegin, (hSession, pParameter, ulParameterLen,
 			pAssociatedData, ulAssociatedDataLen));
 }
 
@@ -856,23 +1194,20 @@ CK_RV KAGI_EXPORT C_EncryptMessageNext(CK_SESSION_HANDLE hSession,
 	CK_ULONG ulPlaintextPartLen, CK_BYTE_PTR pCiphertextPart,
 	CK_ULONG_PTR pulCiphertextPartLen, CK_FLAGS flags)
 {
-	KAGI_ENTER_GO(KAGI_FN_EncryptMessageNext,
-		kagiGo_EncryptMessageNext(hSession, pParameter, ulParameterLen,
+	KAGI_ENTRY(EncryptMessageNext, (hSession, pParameter, ulParameterLen,
 			pPlaintextPart, ulPlaintextPartLen, pCiphertextPart,
 			pulCiphertextPartLen, flags));
 }
 
 CK_RV KAGI_EXPORT C_MessageEncryptFinal(CK_SESSION_HANDLE hSession)
 {
-	KAGI_ENTER_GO(KAGI_FN_MessageEncryptFinal,
-		kagiGo_MessageEncryptFinal(hSession));
+	KAGI_ENTRY(MessageEncryptFinal, (hSession));
 }
 
 CK_RV KAGI_EXPORT C_MessageDecryptInit(CK_SESSION_HANDLE hSession,
 	CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
 {
-	KAGI_ENTER_GO(KAGI_FN_MessageDecryptInit,
-		kagiGo_MessageDecryptInit(hSession, pMechanism, hKey));
+	KAGI_ENTRY(MessageDecryptInit, (hSession, pMechanism, hKey));
 }
 
 CK_RV KAGI_EXPORT C_DecryptMessage(CK_SESSION_HANDLE hSession,
@@ -880,8 +1215,7 @@ CK_RV KAGI_EXPORT C_DecryptMessage(CK_SESSION_HANDLE hSession,
 	CK_ULONG ulAssociatedDataLen, CK_BYTE_PTR pCiphertext,
 	CK_ULONG ulCiphertextLen, CK_BYTE_PTR pPlaintext, CK_ULONG_PTR pulPlaintextLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_DecryptMessage,
-		kagiGo_DecryptMessage(hSession, pParameter, ulParameterLen,
+	KAGI_ENTRY(DecryptMessage, (hSession, pParameter, ulParameterLen,
 			pAssociatedData, ulAssociatedDataLen, pCiphertext,
 			ulCiphertextLen, pPlaintext, pulPlaintextLen));
 }
@@ -890,8 +1224,7 @@ CK_RV KAGI_EXPORT C_DecryptMessageBegin(CK_SESSION_HANDLE hSession,
 	CK_VOID_PTR pParameter, CK_ULONG ulParameterLen, CK_BYTE_PTR pAssociatedData,
 	CK_ULONG ulAssociatedDataLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_DecryptMessageBegin,
-		kagiGo_DecryptMessageBegin(hSession, pParameter, ulParameterLen,
+	KAGI_ENTRY(DecryptMessageBegin, (hSession, pParameter, ulParameterLen,
 			pAssociatedData, ulAssociatedDataLen));
 }
 
@@ -900,77 +1233,67 @@ CK_RV KAGI_EXPORT C_DecryptMessageNext(CK_SESSION_HANDLE hSession,
 	CK_ULONG ulCiphertextPartLen, CK_BYTE_PTR pPlaintextPart,
 	CK_ULONG_PTR pulPlaintextPartLen, CK_FLAGS flags)
 {
-	KAGI_ENTER_GO(KAGI_FN_DecryptMessageNext,
-		kagiGo_DecryptMessageNext(hSession, pParameter, ulParameterLen,
+	KAGI_ENTRY(DecryptMessageNext, (hSession, pParameter, ulParameterLen,
 			pCiphertextPart, ulCiphertextPartLen, pPlaintextPart,
 			pulPlaintextPartLen, flags));
 }
 
 CK_RV KAGI_EXPORT C_MessageDecryptFinal(CK_SESSION_HANDLE hSession)
 {
-	KAGI_ENTER_GO(KAGI_FN_MessageDecryptFinal,
-		kagiGo_MessageDecryptFinal(hSession));
+	KAGI_ENTRY(MessageDecryptFinal, (hSession));
 }
 
 CK_RV KAGI_EXPORT C_MessageSignInit(CK_SESSION_HANDLE hSession,
 	CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
 {
-	KAGI_ENTER_GO(KAGI_FN_MessageSignInit,
-		kagiGo_MessageSignInit(hSession, pMechanism, hKey));
+	KAGI_ENTRY(MessageSignInit, (hSession, pMechanism, hKey));
 }
 
 CK_RV KAGI_EXPORT C_SignMessage(CK_SESSION_HANDLE hSession,
 	CK_VOID_PTR pParameter, CK_ULONG ulParameterLen, CK_BYTE_PTR pData,
 	CK_ULONG ulDataLen, CK_BYTE_PTR pSignature, CK_ULONG_PTR pulSignatureLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_SignMessage,
-		kagiGo_SignMessage(hSession, pParameter, ulParameterLen, pData,
+	KAGI_ENTRY(SignMessage, (hSession, pParameter, ulParameterLen, pData,
 			ulDataLen, pSignature, pulSignatureLen));
 }
 
 CK_RV KAGI_EXPORT C_SignMessageBegin(CK_SESSION_HANDLE hSession,
 	CK_VOID_PTR pParameter, CK_ULONG ulParameterLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_SignMessageBegin,
-		kagiGo_SignMessageBegin(hSession, pParameter, ulParameterLen));
+	KAGI_ENTRY(SignMessageBegin, (hSession, pParameter, ulParameterLen));
 }
 
 CK_RV KAGI_EXPORT C_SignMessageNext(CK_SESSION_HANDLE hSession,
 	CK_VOID_PTR pParameter, CK_ULONG ulParameterLen, CK_BYTE_PTR pData,
 	CK_ULONG ulDataLen, CK_BYTE_PTR pSignature, CK_ULONG_PTR pulSignatureLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_SignMessageNext,
-		kagiGo_SignMessageNext(hSession, pParameter, ulParameterLen,
+	KAGI_ENTRY(SignMessageNext, (hSession, pParameter, ulParameterLen,
 			pData, ulDataLen, pSignature, pulSignatureLen));
 }
 
 CK_RV KAGI_EXPORT C_MessageSignFinal(CK_SESSION_HANDLE hSession)
 {
-	KAGI_ENTER_GO(KAGI_FN_MessageSignFinal,
-		kagiGo_MessageSignFinal(hSession));
+	KAGI_ENTRY(MessageSignFinal, (hSession));
 }
 
 CK_RV KAGI_EXPORT C_MessageVerifyInit(CK_SESSION_HANDLE hSession,
 	CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
 {
-	KAGI_ENTER_GO(KAGI_FN_MessageVerifyInit,
-		kagiGo_MessageVerifyInit(hSession, pMechanism, hKey));
+	KAGI_ENTRY(MessageVerifyInit, (hSession, pMechanism, hKey));
 }
 
 CK_RV KAGI_EXPORT C_VerifyMessage(CK_SESSION_HANDLE hSession,
 	CK_VOID_PTR pParameter, CK_ULONG ulParameterLen, CK_BYTE_PTR pData,
 	CK_ULONG ulDataLen, CK_BYTE_PTR pSignature, CK_ULONG ulSignatureLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_VerifyMessage,
-		kagiGo_VerifyMessage(hSession, pParameter, ulParameterLen,
+	KAGI_ENTRY(VerifyMessage, (hSession, pParameter, ulParameterLen,
 			pData, ulDataLen, pSignature, ulSignatureLen));
 }
 
 CK_RV KAGI_EXPORT C_VerifyMessageBegin(CK_SESSION_HANDLE hSession,
 	CK_VOID_PTR pParameter, CK_ULONG ulParameterLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_VerifyMessageBegin,
-		kagiGo_VerifyMessageBegin(hSession, pParameter,
+	KAGI_ENTRY(VerifyMessageBegin, (hSession, pParameter,
 			ulParameterLen));
 }
 
@@ -978,15 +1301,13 @@ CK_RV KAGI_EXPORT C_VerifyMessageNext(CK_SESSION_HANDLE hSession,
 	CK_VOID_PTR pParameter, CK_ULONG ulParameterLen, CK_BYTE_PTR pData,
 	CK_ULONG ulDataLen, CK_BYTE_PTR pSignature, CK_ULONG ulSignatureLen)
 {
-	KAGI_ENTER_GO(KAGI_FN_VerifyMessageNext,
-		kagiGo_VerifyMessageNext(hSession, pParameter, ulParameterLen,
+	KAGI_ENTRY(VerifyMessageNext, (hSession, pParameter, ulParameterLen,
 			pData, ulDataLen, pSignature, ulSignatureLen));
 }
 
 CK_RV KAGI_EXPORT C_MessageVerifyFinal(CK_SESSION_HANDLE hSession)
 {
-	KAGI_ENTER_GO(KAGI_FN_MessageVerifyFinal,
-		kagiGo_MessageVerifyFinal(hSession));
+	KAGI_ENTRY(MessageVerifyFinal, (hSession));
 }
 
 /* ------------------------------------------------------------------------
@@ -1165,7 +1486,9 @@ static CK_FUNCTION_LIST_3_0 kagi_functions_3_0 = {
 static CK_CHAR kagi_interface_name[] = "PKCS 11";
 
 /* The interfaces on offer, the default first. Neither is flagged
- * CKF_INTERFACE_FORK_SAFE: a fork child cannot use the library yet. */
+ * CKF_INTERFACE_FORK_SAFE: a fork child can use the library, but starts
+ * fresh (its own sessions and login), while that flag promises that the
+ * child keeps copies of the parent's sessions and login state. */
 static CK_INTERFACE kagi_interfaces[] = {
 	{kagi_interface_name, &kagi_functions_3_0, 0},
 	{kagi_interface_name, &kagi_functions, 0},
