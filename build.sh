@@ -5,13 +5,24 @@
 #   ./build.sh test     build, then run every test
 #   ./build.sh run      build, then the quick start
 #   ./build.sh bench    build, then the benchmarks
+#   ./build.sh install  build, then install into $PREFIX (default /usr/local):
+#                       lib/libkagi.so, bin/kagi and the p11-kit module file
+#                       share/p11-kit/modules/kagi.module
 #
 # Each subcommand is a list of steps (functions below); add a step to the
 # list rather than growing a step.
 set -euo pipefail
 
+# A relative PREFIX is taken from the caller's directory, before the cd.
+PREFIX=${PREFIX:-/usr/local}
+case "$PREFIX" in
+/*) ;;
+*) PREFIX="$PWD/$PREFIX" ;;
+esac
 cd "$(dirname "$0")"
-BUILD=build
+# BUILD may be set to build elsewhere than build/ (the install test does, so
+# it never rewrites the module that other tests have loaded).
+BUILD=${BUILD:-build}
 
 step() { printf '==> %s\n' "$*" >&2; }
 
@@ -40,9 +51,28 @@ build_all() {
 	build_command
 }
 
+# install_files copies the module and the command under $PREFIX and writes a
+# p11-kit module file naming the installed module, so p11-kit (and every
+# program that loads p11-kit-proxy.so) finds kagi once that file is in a
+# directory p11-kit reads (e.g. /usr/share/p11-kit/modules with PREFIX=/usr,
+# or a link in /etc/pkcs11/modules or ~/.config/pkcs11/modules).
+install_files() {
+	step "install into $PREFIX"
+	install -d "$PREFIX/lib" "$PREFIX/share/p11-kit/modules"
+	install -m 0755 "$BUILD/libkagi.so" "$PREFIX/lib/libkagi.so"
+	if [ -f "$BUILD/kagi" ]; then
+		install -d "$PREFIX/bin"
+		install -m 0755 "$BUILD/kagi" "$PREFIX/bin/kagi"
+	fi
+	printf '# kagi, a PKCS#11 software HSM (installed by build.sh install)\nmodule: %s\n' \
+		"$PREFIX/lib/libkagi.so" >"$PREFIX/share/p11-kit/modules/kagi.module"
+	chmod 0644 "$PREFIX/share/p11-kit/modules/kagi.module"
+}
+
 # Debian packages the tests drive: OpenSC's pkcs11-tool, OpenSSL, SoftHSMv2
 # (the reference the benchmark and the cross-module tests compare against), a
-# C compiler for the fork tests, p11-kit (p11-kit remote) with p11-kit-modules
+# C compiler for the fork tests, p11-kit (p11-kit remote, list-modules;
+# libp11-kit0 brings p11-kit-proxy.so) with p11-kit-modules
 # (p11-kit-client.so), through which a fork child is served by a helper
 # process, and the clients of tests/interop: libp11's OpenSSL engine, GnuTLS's
 # p11tool and certtool, NSS's modutil and certutil, a JDK for the SunPKCS11
@@ -87,7 +117,7 @@ run_module_tests() {
 	# Integration, fork, Go-host and real-client tests load the module the
 	# way users do; CI=true turns a missing client tool into a failure.
 	step "go test ./tests/... against $BUILD/libkagi.so"
-	KAGI_MODULE="$PWD/$BUILD/libkagi.so" go test -count=1 -timeout 20m \
+	KAGI_MODULE="$(cd "$BUILD" && pwd)/libkagi.so" go test -count=1 -timeout 20m \
 		./tests/integration/ ./tests/cabi/ ./tests/fork/ ./tests/gohost/ ./tests/clients/ ./tests/crypto11suite/ ./tests/bench/ \
 		./tests/interop/
 }
@@ -137,6 +167,10 @@ run)
 	build_all
 	run_quick_start
 	;;
+install)
+	build_all
+	install_files
+	;;
 bench)
 	install_test_deps
 	build_all
@@ -145,7 +179,7 @@ bench)
 	run_chost
 	;;
 *)
-	echo "usage: $0 [test|run|bench]" >&2
+	echo "usage: $0 [test|run|bench|install]" >&2
 	exit 2
 	;;
 esac
