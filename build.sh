@@ -41,7 +41,8 @@ build_all() {
 }
 
 # Debian packages the tests drive: OpenSC's pkcs11-tool, OpenSSL, SoftHSMv2
-# (the reference the benchmark compares against), a C compiler for the fork
+# (the reference the benchmark and the conformance suite compare against), a
+# C compiler for the fork
 # test.
 TEST_PACKAGES=(opensc openssl softhsm2 gcc libc6-dev)
 
@@ -83,7 +84,8 @@ run_module_tests() {
 	# way users do; CI=true turns a missing client tool into a failure.
 	step "go test ./tests/... against $BUILD/libkagi.so"
 	KAGI_MODULE="$PWD/$BUILD/libkagi.so" go test -count=1 -timeout 20m \
-		./tests/integration/ ./tests/cabi/ ./tests/fork/ ./tests/gohost/ ./tests/clients/ ./tests/crypto11suite/
+		./tests/integration/ ./tests/cabi/ ./tests/fork/ ./tests/gohost/ ./tests/clients/ ./tests/crypto11suite/ \
+		./tests/conformance/
 }
 
 run_bench_smoke() {
