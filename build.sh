@@ -70,13 +70,13 @@ install_files() {
 }
 
 # Debian packages the tests drive: OpenSC's pkcs11-tool, OpenSSL, SoftHSMv2
-# (the reference the benchmark and the cross-module tests compare against), a
-# C compiler for the fork tests, p11-kit (p11-kit remote, list-modules;
-# libp11-kit0 brings p11-kit-proxy.so) with p11-kit-modules
-# (p11-kit-client.so), through which a fork child is served by a helper
-# process, and the clients of tests/interop: libp11's OpenSSL engine, GnuTLS's
-# p11tool and certtool, NSS's modutil and certutil, a JDK for the SunPKCS11
-# tests (keytool, jarsigner, javac).
+# (the reference the benchmark, the conformance suite and the cross-module
+# tests compare against), a C compiler for the fork tests, p11-kit (p11-kit
+# remote, list-modules; libp11-kit0 brings p11-kit-proxy.so) with
+# p11-kit-modules (p11-kit-client.so), through which a fork child is served
+# by a helper process, and the clients of tests/interop: libp11's OpenSSL
+# engine, GnuTLS's p11tool and certtool, NSS's modutil and certutil, a JDK
+# for the SunPKCS11 tests (keytool, jarsigner, javac).
 TEST_PACKAGES=(opensc openssl softhsm2 gcc libc6-dev p11-kit p11-kit-modules
 	libengine-pkcs11-openssl gnutls-bin libnss3-tools openjdk-17-jdk-headless)
 
@@ -119,7 +119,7 @@ run_module_tests() {
 	step "go test ./tests/... against $BUILD/libkagi.so"
 	KAGI_MODULE="$(cd "$BUILD" && pwd)/libkagi.so" go test -count=1 -timeout 20m \
 		./tests/integration/ ./tests/cabi/ ./tests/fork/ ./tests/gohost/ ./tests/clients/ ./tests/crypto11suite/ ./tests/bench/ \
-		./tests/interop/
+		./tests/interop/ ./tests/conformance/
 }
 
 run_bench_smoke() {
