@@ -313,8 +313,24 @@ func findCases() []tcase {
 		{name: "UnknownAttributeMatchesNothing", run: func(x *X) {
 			sh := x.user()
 			populate(x, sh)
-			err := x.p.FindObjectsInit(sh, tmpl(uint(0x7ffffff0), []byte{1}))
+			// A vendor-defined type no module knows (CKA_VENDOR_DEFINED
+			// | 0x1234; bit 30, CKF_ARRAY_ATTRIBUTE, clear).
+			err := x.p.FindObjectsInit(sh, tmpl(uint(0x80001234), []byte{1}))
 			if !x.proceed("C_FindObjectsInit(unknown attribute type)", err) {
+				return
+			}
+			hs, _, err := x.p.FindObjects(sh, 10)
+			x.must("C_FindObjects", err)
+			x.eq("found", len(hs), 0)
+			x.must("C_FindObjectsFinal", x.p.FindObjectsFinal(sh))
+		}},
+		{name: "ArrayAttributeNotAnArray", run: func(x *X) {
+			sh := x.user()
+			populate(x, sh)
+			// 0x7ffffff0 has CKF_ARRAY_ATTRIBUTE (bit 30) set, so its
+			// value must be an array of CK_ATTRIBUTE; one byte is not.
+			err := x.p.FindObjectsInit(sh, tmpl(uint(0x7ffffff0), []byte{1}))
+			if !x.proceed("C_FindObjectsInit(array attribute, 1-byte value)", err) {
 				return
 			}
 			hs, _, err := x.p.FindObjects(sh, 10)
