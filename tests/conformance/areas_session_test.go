@@ -23,6 +23,11 @@ var areas = []area{
 	{"AsymEncrypt", asymEncryptCases()},
 	{"Wrap", wrapCases()},
 	{"Derive", deriveCases()},
+	{"NullArgs", nullArgCases()},
+	{"LengthConvention", lengthCases()},
+	{"AttributePrecedence", attributePrecedenceCases()},
+	{"InitArgs", initArgsCases()},
+	{"DeriveData", deriveDataCases()},
 }
 
 func initCases() []tcase {

@@ -264,12 +264,15 @@ func hasBytes(list [][]byte, b []byte) bool {
 // a call must fail with CKR_MECHANISM_INVALID, and the case stops there.
 var unsupported = map[string]map[string]bool{
 	"softhsm": {
-		"C_SignInit:" + itoa(pkcs11.CKM_ECDSA_SHA1):                true,
-		"C_SignInit:" + itoa(pkcs11.CKM_ECDSA_SHA256):              true,
-		"C_SignInit:" + itoa(pkcs11.CKM_ECDSA_SHA384):              true,
-		"C_SignInit:" + itoa(pkcs11.CKM_ECDSA_SHA512):              true,
-		"C_WrapKey:" + itoa(pkcs11.CKM_AES_CBC_PAD):                true,
-		"C_DeriveKey:" + itoa(pkcs11.CKM_CONCATENATE_BASE_AND_KEY): true,
+		"C_SignInit:" + itoa(pkcs11.CKM_ECDSA_SHA1):                 true,
+		"C_SignInit:" + itoa(pkcs11.CKM_ECDSA_SHA256):               true,
+		"C_SignInit:" + itoa(pkcs11.CKM_ECDSA_SHA384):               true,
+		"C_SignInit:" + itoa(pkcs11.CKM_ECDSA_SHA512):               true,
+		"C_WrapKey:" + itoa(pkcs11.CKM_AES_CBC_PAD):                 true,
+		"C_DeriveKey:" + itoa(pkcs11.CKM_CONCATENATE_BASE_AND_KEY):  true,
+		"C_DeriveKey:" + itoa(pkcs11.CKM_CONCATENATE_BASE_AND_DATA): true,
+		"C_DeriveKey:" + itoa(pkcs11.CKM_CONCATENATE_DATA_AND_BASE): true,
+		"C_DeriveKey:" + itoa(pkcs11.CKM_XOR_BASE_AND_DATA):         true,
 	},
 }
 

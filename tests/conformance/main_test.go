@@ -30,6 +30,7 @@ package conformance
 
 import (
 	"fmt"
+	"github.com/kagi-hsm/kagi/tests/conformance/internal/craw"
 	"github.com/kagi-hsm/kagi/tests/internal/testmodule"
 	"os"
 	"path/filepath"
@@ -111,6 +112,7 @@ func run(m *testing.M) int {
 type module struct {
 	name, path string
 	p          *pkcs11.Ctx
+	raw        *craw.Module // the same module's raw function list, once a case needs it
 	loadErr    error
 	stores     int
 	// slot is the slot of the suite's ready token (initialised, user PIN
