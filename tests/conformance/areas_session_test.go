@@ -28,6 +28,7 @@ var areas = []area{
 	{"AttributePrecedence", attributePrecedenceCases()},
 	{"InitArgs", initArgsCases()},
 	{"DeriveData", deriveDataCases()},
+	{"Fork", forkCases()},
 }
 
 func initCases() []tcase {
