@@ -76,9 +76,10 @@ install_files() {
 # p11-kit-modules (p11-kit-client.so), through which a fork child is served
 # by a helper process, and the clients of tests/interop: libp11's OpenSSL
 # engine, GnuTLS's p11tool and certtool, NSS's modutil and certutil, a JDK
-# for the SunPKCS11 tests (keytool, jarsigner, javac).
+# for the SunPKCS11 tests (keytool, jarsigner, javac), nginx (its forked
+# workers sign through libp11's engine) and curl.
 TEST_PACKAGES=(opensc openssl softhsm2 gcc libc6-dev p11-kit p11-kit-modules
-	libengine-pkcs11-openssl gnutls-bin libnss3-tools openjdk-17-jdk-headless)
+	libengine-pkcs11-openssl gnutls-bin libnss3-tools openjdk-17-jdk-headless nginx curl)
 
 install_test_deps() {
 	local missing=()

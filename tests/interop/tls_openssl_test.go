@@ -49,30 +49,7 @@ func TestTLSOpenSSLEngine(t *testing.T) {
 	engine := tlsEnginePath(t)
 	k := tlsNewToken(t, "ossl-engine")
 
-	// OpenSSL loads the engine at start-up from this file: the engine's
-	// module is kagi and its PIN the token's user PIN.
-	conf := fmt.Sprintf(`openssl_conf = openssl_init
-
-[openssl_init]
-engines = engine_section
-
-[engine_section]
-pkcs11 = pkcs11_section
-
-[pkcs11_section]
-engine_id = pkcs11
-dynamic_path = %s
-MODULE_PATH = %s
-PIN = %s
-init = 0
-
-[req]
-distinguished_name = req_dn
-
-[req_dn]
-`, engine, k.module, tlsPIN)
-	k.write("openssl.cnf", []byte(conf))
-	k.env = append(k.env, "OPENSSL_CONF="+k.path("openssl.cnf"))
+	k.engineConf(engine, false)
 
 	out := k.must("openssl", "engine", "-t", "pkcs11")
 	if !strings.Contains(out, "[ available ]") {
@@ -93,12 +70,7 @@ distinguished_name = req_dn
 
 		ok := t.Run(key.name+"/req-x509", func(t *testing.T) {
 			k := k.in(t)
-			k.must("openssl", append(append([]string{"req", "-new", "-x509"}, engineKey...),
-				"-key", uri, "-sha256", "-days", "2", "-subj", "/CN=kagi "+key.name,
-				"-addext", "subjectAltName=IP:127.0.0.1",
-				"-addext", "basicConstraints=critical,CA:TRUE",
-				"-addext", "keyUsage=critical,digitalSignature,keyCertSign",
-				"-out", crt)...)
+			k.engineCert(uri, "kagi "+key.name, crt)
 			k.samePub(crt, pub)
 			k.verifySelfSigned(crt)
 		})
@@ -164,6 +136,54 @@ distinguished_name = req_dn
 			})
 		}
 	}
+}
+
+// engineConf writes openssl.cnf, which has OpenSSL load libp11's engine
+// (at engine) at start-up with kagi as its module and the token's user PIN,
+// and points OPENSSL_CONF at it in the tools' environment. With init the
+// engine is also initialised then, as a program that loads engine keys
+// without ENGINE_init (nginx) needs.
+func (k *tlsToken) engineConf(engine string, init bool) {
+	k.t.Helper()
+	initLine := "init = 0"
+	if init {
+		initLine = "init = 1"
+	}
+	conf := fmt.Sprintf(`openssl_conf = openssl_init
+
+[openssl_init]
+engines = engine_section
+
+[engine_section]
+pkcs11 = pkcs11_section
+
+[pkcs11_section]
+engine_id = pkcs11
+dynamic_path = %s
+MODULE_PATH = %s
+PIN = %s
+%s
+
+[req]
+distinguished_name = req_dn
+
+[req_dn]
+`, engine, k.module, tlsPIN, initLine)
+	k.write("openssl.cnf", []byte(conf))
+	k.env = append(k.env, "OPENSSL_CONF="+k.path("openssl.cnf"))
+}
+
+// engineCert has openssl req make crt, a self-signed CA certificate for
+// 127.0.0.1 with the common name cn, signed on the token with the key uri
+// through the engine (engineConf).
+func (k *tlsToken) engineCert(uri, cn, crt string) {
+	k.t.Helper()
+	k.must("openssl", "req", "-new", "-x509", "-engine", "pkcs11", "-keyform", "engine",
+		"-key", uri, "-sha256", "-days", "2", "-subj", "/CN="+cn,
+		"-addext", "subjectAltName=IP:127.0.0.1",
+		"-addext", "basicConstraints=critical,CA:TRUE",
+		"-addext", "keyUsage=critical,digitalSignature,keyCertSign",
+		"-out", crt)
 }
 
 // tlsHandshake is one s_server/s_client run.
