@@ -20,7 +20,7 @@ package main
 
 /*
 #cgo CFLAGS: -I${SRCDIR}/.. -O2 -Wall
-#cgo LDFLAGS: -ldl
+#cgo LDFLAGS: -ldl -Wl,--wrap=pthread_create
 #include "pkcs11.h"
 */
 import "C"

@@ -273,6 +273,46 @@ static void kagi_atfork_child(void)
 	kagi_child.nfds = 0;
 }
 
+/* The host's asynchronous signals: what a program sends itself or gets from
+ * the kernel for the process as a whole (a child's exit, the terminal, a
+ * timer, kill), as opposed to the synchronous faults and SIGURG, which the
+ * Go runtime needs on its own threads. */
+static const int kagi_host_signals[] = {
+	SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGCHLD, SIGALRM,
+	SIGVTALRM, SIGWINCH, SIGIO, SIGTSTP, SIGTTIN, SIGTTOU, SIGXCPU, SIGXFSZ,
+	SIGPWR,
+};
+
+int __real_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+			  void *(*start)(void *), void *arg);
+
+/* Every thread of this library starts here: cgo.go links with
+ * -Wl,--wrap=pthread_create, so runtime/cgo's calls come to this function.
+ * A thread inherits its creator's signal mask, and the Go runtime gives all
+ * its later threads the mask its first thread started with, so blocking the
+ * host's asynchronous signals around each creation keeps them off every Go
+ * thread. They are the host's: a pre-forking server (nginx's master) blocks
+ * SIGCHLD and SIGQUIT while it works and takes them in sigsuspend(); had a
+ * Go thread taken one, the host's handler would have run there and the
+ * master would have slept on. The Go runtime unblocks SIGCHLD and SIGPROF
+ * again on each of its threads (minit), so those two can still land on a Go
+ * thread; README's Fork section says what that means for nginx. */
+int __wrap_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+			  void *(*start)(void *), void *arg)
+{
+	sigset_t host, old;
+	size_t i;
+	int rc;
+
+	sigemptyset(&host);
+	for (i = 0; i < sizeof kagi_host_signals / sizeof kagi_host_signals[0]; i++)
+		sigaddset(&host, kagi_host_signals[i]);
+	pthread_sigmask(SIG_BLOCK, &host, &old);
+	rc = __real_pthread_create(thread, attr, start, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
 /* Priority 101 runs this before the constructors without a priority, among
  * them the Go runtime's initialisation of this library (its .init_array
  * entry), so the SIGURG handler seen here is still the host's. */

@@ -199,3 +199,18 @@ func verifySignatures(t *testing.T, out string) {
 		}
 	}
 }
+
+// TestHostSignals checks that the host's asynchronous signals (SIGCHLD,
+// SIGHUP, SIGQUIT, ...) are taken by the host's threads, never by the Go
+// runtime's threads of the module: a pre-forking server that blocks them
+// and waits in sigsuspend() must get them.
+func TestHostSignals(t *testing.T) {
+	t.Parallel()
+	dir, module, work := setUp(t)
+	root, err := testmodule.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog := build(t, dir, "hostsignals_test.c", "-I"+root)
+	run(t, prog, nil, module, work)
+}
