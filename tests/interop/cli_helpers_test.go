@@ -13,91 +13,15 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/pem"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/kagi-hsm/kagi/tests/internal/testmodule"
 )
-
-// cliPackages names the Debian package of each external tool.
-var cliPackages = map[string]string{
-	"pkcs11-tool": "opensc",
-	"openssl":     "openssl",
-	"p11-kit":     "p11-kit",
-}
-
-var (
-	cliModuleOnce sync.Once
-	cliModulePath string
-	cliModuleErr  error
-)
-
-// cliModule returns the absolute path of the module under test. Without
-// $KAGI_MODULE it builds ./cmodule once per test process into a fixed
-// directory under the system temporary directory (renamed into place, so a
-// concurrent run that has the old file loaded is not disturbed; no TestMain
-// is needed to clean up, and the directory holds one file).
-func cliModule(t *testing.T) string {
-	t.Helper()
-	cliModuleOnce.Do(func() {
-		if os.Getenv("KAGI_MODULE") != "" {
-			cliModulePath, cliModuleErr = testmodule.Path("")
-			return
-		}
-		dir := filepath.Join(os.TempDir(), fmt.Sprintf("kagi-interop-cli-%d", os.Getuid()))
-		if cliModuleErr = os.MkdirAll(dir, 0o755); cliModuleErr != nil {
-			return
-		}
-		tmp, err := os.MkdirTemp(dir, "build-")
-		if err != nil {
-			cliModuleErr = err
-			return
-		}
-		defer os.RemoveAll(tmp)
-		built, err := testmodule.Path(tmp)
-		if err != nil {
-			cliModuleErr = err
-			return
-		}
-		cliModulePath = filepath.Join(dir, "libkagi.so")
-		cliModuleErr = os.Rename(built, cliModulePath)
-	})
-	if cliModuleErr != nil {
-		t.Fatalf("module under test: %v", cliModuleErr)
-	}
-	return cliModulePath
-}
-
-// cliCI reports whether a missing tool is a failure ($CI set, not "false").
-func cliCI() bool {
-	v := os.Getenv("CI")
-	return v != "" && v != "false"
-}
-
-// cliRequire skips the test if a tool is missing, or fails it under CI.
-func cliRequire(t *testing.T, tools ...string) {
-	t.Helper()
-	for _, name := range tools {
-		if _, err := exec.LookPath(name); err != nil {
-			cliMissing(t, fmt.Sprintf("%s is not installed (Debian package %s)", name, cliPackages[name]))
-		}
-	}
-}
-
-// cliMissing skips the test for a missing prerequisite, or fails it under CI.
-func cliMissing(t *testing.T, msg string) {
-	t.Helper()
-	if cliCI() {
-		t.Fatalf("%s; CI must install it", msg)
-	}
-	t.Skipf("%s; skipping (under CI=true this is a failure)", msg)
-}
 
 // cliEnv is this process's environment with KAGI_DB set to db (and no
 // KAGI_CONF), plus extra variables.

@@ -54,7 +54,7 @@ func xmodRequireSoftHSM(t *testing.T) {
 	t.Helper()
 	if _, err := os.Stat(xmodSoftHSM); err != nil {
 		msg := fmt.Sprintf("%s is missing (Debian package softhsm2)", xmodSoftHSM)
-		if javaCI() {
+		if inCI() {
 			t.Fatalf("%s; CI must install it", msg)
 		}
 		t.Skipf("%s; skipping (under CI=true this is a failure)", msg)
@@ -83,8 +83,8 @@ func TestCrossModule(t *testing.T) {
 	}
 	t.Parallel()
 	xmodRequireSoftHSM(t)
-	javaRequire(t, "pkcs11-tool", "openssl")
-	module := javaModule(t)
+	requireTools(t, "pkcs11-tool", "openssl")
+	module := moduleUnderTest(t)
 	dir := t.TempDir()
 	self, err := os.Executable()
 	if err != nil {

@@ -16,7 +16,7 @@ import (
 // certtool's check.
 func TestGnuTLSP11Tool(t *testing.T) {
 	t.Parallel()
-	tlsRequire(t, "p11tool", "certtool", "openssl")
+	requireTools(t, "p11tool", "certtool", "openssl")
 	k := tlsNewToken(t, "gnutls")
 	pin := []string{"GNUTLS_PIN=" + tlsPIN}
 	provider := []string{"--provider", k.module}

@@ -56,7 +56,7 @@ func TestGoClients(t *testing.T) {
 		return
 	}
 	t.Parallel()
-	module := cliModule(t)
+	module := moduleUnderTest(t)
 	dir := t.TempDir()
 	self, err := os.Executable()
 	if err != nil {

@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,67 +23,6 @@ const (
 	javaSOPIN      = "12345678"
 	javaPIN        = "654321"
 )
-
-// javaPackage names the Debian package of each tool the Java scenario runs.
-var javaPackage = map[string]string{
-	"java":        "openjdk-17-jdk-headless",
-	"javac":       "openjdk-17-jdk-headless",
-	"keytool":     "openjdk-17-jdk-headless",
-	"jarsigner":   "openjdk-17-jdk-headless",
-	"pkcs11-tool": "opensc",
-	"openssl":     "openssl",
-}
-
-// javaCI reports whether a missing tool is a failure ($CI set and not
-// "false") rather than a skip.
-func javaCI() bool {
-	ci := os.Getenv("CI")
-	return ci != "" && ci != "false"
-}
-
-// javaRequire skips the test if a tool is missing, or fails it under CI.
-func javaRequire(t *testing.T, names ...string) {
-	t.Helper()
-	for _, name := range names {
-		if _, err := exec.LookPath(name); err != nil {
-			msg := fmt.Sprintf("%s is not installed (Debian package %s)", name, javaPackage[name])
-			if javaCI() {
-				t.Fatalf("%s; CI must install it", msg)
-			}
-			t.Skipf("%s; skipping (under CI=true this is a failure)", msg)
-		}
-	}
-}
-
-var (
-	javaModuleOnce sync.Once
-	javaModulePath string
-	javaModuleErr  error
-)
-
-// javaModule returns the absolute path of the module under test:
-// $KAGI_MODULE, else one build of ./cmodule shared by the Java tests.
-func javaModule(t *testing.T) string {
-	t.Helper()
-	javaModuleOnce.Do(func() {
-		if os.Getenv("KAGI_MODULE") == "" {
-			// Built once for the whole test process; the directory
-			// outlives any one test.
-			dir, err := os.MkdirTemp("", "kagi-interop-java-")
-			if err != nil {
-				javaModuleErr = err
-				return
-			}
-			javaModulePath, javaModuleErr = testmodule.Path(dir)
-			return
-		}
-		javaModulePath, javaModuleErr = testmodule.Path("")
-	})
-	if javaModuleErr != nil {
-		t.Fatal(javaModuleErr)
-	}
-	return javaModulePath
-}
 
 // javaToken is an initialised kagi token on a fresh database and the
 // SunPKCS11 configuration file that names it.
@@ -103,7 +41,7 @@ var javaSlotLine = regexp.MustCompile(`(?m)^Slot \d+ \((0x[0-9a-fA-F]+)\):[^\n]*
 func javaNewToken(t *testing.T) *javaToken {
 	t.Helper()
 	dir := t.TempDir()
-	module := javaModule(t)
+	module := moduleUnderTest(t)
 	jt := &javaToken{
 		t: t, dir: dir, module: module,
 		env: append(testmodule.WithoutEnv(os.Environ(), "KAGI_DB", "KAGI_CONF"), "KAGI_DB="+filepath.Join(dir, "kagi.db")),

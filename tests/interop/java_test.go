@@ -16,7 +16,7 @@ import (
 // providers) accepts the signed jars and refuses a tampered one.
 func TestJavaKeytool(t *testing.T) {
 	t.Parallel()
-	javaRequire(t, "keytool", "jarsigner", "pkcs11-tool", "openssl")
+	requireTools(t, "keytool", "jarsigner", "pkcs11-tool", "openssl")
 	jt := javaNewToken(t)
 
 	out := jt.mustKeytool("-list")
@@ -151,7 +151,7 @@ func TestJavaKeytool(t *testing.T) {
 // kagi token, each checked against the JDK's software providers.
 func TestJavaProvider(t *testing.T) {
 	t.Parallel()
-	javaRequire(t, "java", "javac", "pkcs11-tool")
+	requireTools(t, "java", "javac", "pkcs11-tool")
 	jt := javaNewToken(t)
 	src, err := filepath.Abs(filepath.Join("testdata", "KagiJava.java"))
 	if err != nil {

@@ -57,18 +57,18 @@ const (
 // handshakes from Go's TLS client and logs the rate.
 func TestNginx(t *testing.T) {
 	t.Parallel()
-	tlsRequire(t, "openssl", "pkcs11-tool")
+	requireTools(t, "openssl", "pkcs11-tool")
 	if _, err := exec.LookPath("nginx"); err != nil {
-		tlsMissing(t, "nginx is not installed (Debian package nginx)")
+		missing(t, "nginx is not installed (Debian package nginx)")
 	}
 	if _, err := exec.LookPath("curl"); err != nil {
-		tlsMissing(t, "curl is not installed (Debian package curl)")
+		missing(t, "curl is not installed (Debian package curl)")
 	}
 	if _, err := exec.LookPath("p11-kit"); err != nil {
-		tlsMissing(t, "p11-kit is not installed (Debian package p11-kit)")
+		missing(t, "p11-kit is not installed (Debian package p11-kit)")
 	}
 	if _, err := os.Stat(nginxP11KitClient); err != nil {
-		tlsMissing(t, nginxP11KitClient+" is not installed (Debian package p11-kit-modules)")
+		missing(t, nginxP11KitClient+" is not installed (Debian package p11-kit-modules)")
 	}
 	engine := tlsEnginePath(t)
 	k := tlsNewToken(t, "nginx")

@@ -17,7 +17,7 @@ import (
 // must verify with openssl and hold the token's public key.
 func TestNSSCertutil(t *testing.T) {
 	t.Parallel()
-	tlsRequire(t, "modutil", "certutil", "openssl")
+	requireTools(t, "modutil", "certutil", "openssl")
 	k := tlsNewToken(t, "nss")
 	db := "sql:" + k.path("nssdb")
 	if err := os.Mkdir(k.path("nssdb"), 0o700); err != nil {

@@ -54,10 +54,10 @@ func cliProxyPath() string {
 // caller puts files under base, then calls register.
 func cliNewKit(t *testing.T) *cliKit {
 	t.Helper()
-	cliRequire(t, "p11-kit", "pkcs11-tool", "openssl")
+	requireTools(t, "p11-kit", "pkcs11-tool", "openssl")
 	k := &cliKit{t: t, proxy: cliProxyPath()}
 	if k.proxy == "" {
-		cliMissing(t, "p11-kit-proxy.so is not installed (Debian package libp11-kit0)")
+		missing(t, "p11-kit-proxy.so is not installed (Debian package libp11-kit0)")
 	}
 	base, err := os.MkdirTemp("", "kagi-p11kit-")
 	if err != nil {
@@ -231,7 +231,7 @@ func TestP11KitProxy(t *testing.T) {
 	k := cliNewKit(t)
 	// A copy the unprivileged user can read wherever the module was built.
 	lib := filepath.Join(k.base, "libkagi.so")
-	src, err := os.ReadFile(cliModule(t))
+	src, err := os.ReadFile(moduleUnderTest(t))
 	if err != nil {
 		t.Fatal(err)
 	}

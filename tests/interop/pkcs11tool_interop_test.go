@@ -95,10 +95,10 @@ func cliNewToken(t *testing.T, p *cliP11) {
 // whole life of a token and checks every signature, ciphertext, shared secret
 // and object it yields with OpenSSL.
 func TestPkcs11ToolInterop(t *testing.T) {
-	cliRequire(t, "pkcs11-tool", "openssl")
+	requireTools(t, "pkcs11-tool", "openssl")
 	t.Parallel()
 	dir := t.TempDir()
-	p := &cliP11{t: t, dir: dir, env: cliEnv(filepath.Join(dir, "kagi.db")), module: cliModule(t),
+	p := &cliP11{t: t, dir: dir, env: cliEnv(filepath.Join(dir, "kagi.db")), module: moduleUnderTest(t),
 		token: cliTokenLabel, pin: cliPIN}
 	cliNewToken(t, p)
 

@@ -32,42 +32,6 @@ const (
 	tlsToolTimeout = 60 * time.Second
 )
 
-// tlsDebianPackage names the Debian package of each tool.
-var tlsDebianPackage = map[string]string{
-	"pkcs11-tool": "opensc",
-	"openssl":     "openssl",
-	"p11tool":     "gnutls-bin",
-	"certtool":    "gnutls-bin",
-	"modutil":     "libnss3-tools",
-	"certutil":    "libnss3-tools",
-}
-
-// tlsCI reports whether we run under CI, where a missing tool is a failure.
-func tlsCI() bool {
-	v := os.Getenv("CI")
-	return v != "" && v != "false"
-}
-
-// tlsMissing skips the test, or fails it under CI, because what is
-// described by msg is not installed.
-func tlsMissing(t *testing.T, msg string) {
-	t.Helper()
-	if tlsCI() {
-		t.Fatalf("%s; CI must install it", msg)
-	}
-	t.Skipf("%s; skipping (under CI=true this is a failure)", msg)
-}
-
-// tlsRequire skips or fails (under CI) the test if a tool is missing.
-func tlsRequire(t *testing.T, tools ...string) {
-	t.Helper()
-	for _, name := range tools {
-		if _, err := exec.LookPath(name); err != nil {
-			tlsMissing(t, fmt.Sprintf("%s is not installed (Debian package %s)", name, tlsDebianPackage[name]))
-		}
-	}
-}
-
 // tlsToken is a fresh database with one initialised token whose user PIN
 // is tlsPIN, and the environment that points the tools at it.
 type tlsToken struct {
@@ -82,12 +46,9 @@ type tlsToken struct {
 // initialises a token labelled label in it with pkcs11-tool.
 func tlsNewToken(t *testing.T, label string) *tlsToken {
 	t.Helper()
-	tlsRequire(t, "pkcs11-tool")
+	requireTools(t, "pkcs11-tool")
 	dir := t.TempDir()
-	module, err := testmodule.Path(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	module := moduleUnderTest(t)
 	k := &tlsToken{
 		t: t, dir: dir, module: module, label: label,
 		env: append(testmodule.WithoutEnv(os.Environ(), "KAGI_DB", "KAGI_CONF"),

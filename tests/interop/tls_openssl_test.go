@@ -45,7 +45,7 @@ var tlsEngineKeys = []tlsEngineKey{
 // protocol and the application data.
 func TestTLSOpenSSLEngine(t *testing.T) {
 	t.Parallel()
-	tlsRequire(t, "openssl", "pkcs11-tool")
+	requireTools(t, "openssl", "pkcs11-tool")
 	engine := tlsEnginePath(t)
 	k := tlsNewToken(t, "ossl-engine")
 
@@ -331,7 +331,7 @@ func tlsEnginePath(t *testing.T) string {
 	}
 	p := filepath.Join(m[1], "pkcs11.so")
 	if _, err := os.Stat(p); err != nil {
-		tlsMissing(t, fmt.Sprintf("libp11's OpenSSL engine %s is not installed (Debian package libengine-pkcs11-openssl)", p))
+		missing(t, fmt.Sprintf("libp11's OpenSSL engine %s is not installed (Debian package libengine-pkcs11-openssl)", p))
 	}
 	return p
 }
