@@ -461,3 +461,39 @@ func TestNewServerRejectsBadConfig(t *testing.T) {
 		t.Error("prefixed operation name accepted")
 	}
 }
+
+func TestSDKOverTLS(t *testing.T) {
+	s, err := NewServer([]Credential{alice}, fakeOps(), Config{Region: testRegion})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewTLSServer(s)
+	defer ts.Close()
+	c := newClient(ts.URL, alice, func(o *kms.Options) { o.HTTPClient = ts.Client() })
+	if _, err := c.GenerateRandom(context.Background(), &kms.GenerateRandomInput{NumberOfBytes: aws.Int32(16)}); err != nil {
+		t.Fatalf("GenerateRandom over TLS: %v", err)
+	}
+}
+
+// Many clients at once share the verifier and the table.
+func TestSDKConcurrentClients(t *testing.T) {
+	ts := newTestServer(t, nil)
+	c := newClient(ts.URL, alice)
+	errs := make(chan error, 32)
+	for i := range 32 {
+		go func() {
+			var err error
+			if i%2 == 0 {
+				_, err = c.GenerateRandom(context.Background(), &kms.GenerateRandomInput{NumberOfBytes: aws.Int32(int32(i + 1))})
+			} else {
+				_, err = c.DescribeKey(context.Background(), &kms.DescribeKeyInput{KeyId: aws.String(knownKeyID)})
+			}
+			errs <- err
+		}()
+	}
+	for range 32 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -201,7 +201,13 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (st
 // sign has the SDK's signer sign a copy of r that carries only the headers
 // the client signed, and returns the hex signature.
 func (v *Verifier) sign(ctx context.Context, r *http.Request, body []byte, signed []string, cred Credential, at time.Time) (string, error) {
-	u := &url.URL{Scheme: "http", Host: r.Host, Path: r.URL.Path, RawPath: r.URL.RawPath, RawQuery: r.URL.RawQuery}
+	// The scheme matters only to the signer's removal of a default port
+	// from Host (":80" for http, ":443" for https), as the client's did.
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	u := &url.URL{Scheme: scheme, Host: r.Host, Path: r.URL.Path, RawPath: r.URL.RawPath, RawQuery: r.URL.RawQuery}
 	cp, err := http.NewRequestWithContext(ctx, r.Method, u.String(), nil)
 	if err != nil {
 		return "", newProtocolError(protoIncompleteSig, "The request URL cannot be signed.")
