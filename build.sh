@@ -108,8 +108,8 @@ check_format() {
 }
 
 run_unit_tests() {
-	step "go test -race ./token/... ./mech/... ./store/... (unit tests, race detector)"
-	go test -race -count=1 ./token/... ./mech/... ./store/...
+	step "go test -race ./token/... ./mech/... ./store/... ./kmsbridge/... (unit tests, race detector)"
+	go test -race -count=1 ./token/... ./mech/... ./store/... ./kmsbridge/...
 	step "go test ./cmd/..."
 	go test -count=1 ./cmd/...
 }
