@@ -71,11 +71,12 @@ func (b *Bridge) CreateAlias(ctx context.Context, in *CreateAliasRequest) error 
 		return err
 	}
 	return b.withSession(ctx, func(sh ck.SessionHandle) error {
-		h, err := b.lib.CreateObject(sh, dataTemplate(appAlias, in.AliasName, v))
-		if err != nil {
-			return tokenError("storing an alias", err)
+		// putData, not CreateObject: a stale object left by a crash between
+		// the token write and the index update is taken over.
+		if err := b.putData(sh, appAlias, in.AliasName, v); err != nil {
+			return err
 		}
-		b.aliases[in.AliasName] = &alias{rec: rec, handle: h}
+		b.aliases[in.AliasName] = &alias{rec: rec}
 		return nil
 	})
 }
@@ -107,8 +108,8 @@ func (b *Bridge) UpdateAlias(ctx context.Context, in *UpdateAliasRequest) error 
 		return err
 	}
 	return b.withSession(ctx, func(sh ck.SessionHandle) error {
-		if err := b.lib.SetAttributeValue(sh, a.handle, []ck.Attribute{bytesAttr(ck.CKA_VALUE, v)}); err != nil {
-			return tokenError("writing an alias", err)
+		if err := b.putData(sh, appAlias, in.AliasName, v); err != nil {
+			return err
 		}
 		a.rec = rec
 		return nil
@@ -122,13 +123,13 @@ func (b *Bridge) DeleteAlias(ctx context.Context, in *DeleteAliasRequest) error 
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	a, ok := b.aliases[in.AliasName]
+	_, ok := b.aliases[in.AliasName]
 	if !ok {
 		return NotFoundException("Alias %s is not found.", b.aliasARN(in.AliasName))
 	}
 	return b.withSession(ctx, func(sh ck.SessionHandle) error {
-		if err := b.lib.DestroyObject(sh, a.handle); err != nil {
-			return tokenError("deleting an alias", err)
+		if err := b.deleteData(sh, appAlias, in.AliasName); err != nil {
+			return err
 		}
 		delete(b.aliases, in.AliasName)
 		return nil

@@ -186,5 +186,16 @@ func (b *Bridge) withSession(ctx context.Context, fn func(sh ck.SessionHandle) e
 		return &Error{Code: CodeDependencyTimeout, Message: "no token session became free: " + ctx.Err().Error()}
 	}
 	defer func() { b.pool <- sh }()
-	return fn(sh)
+	err := fn(sh)
+	if errors.Is(err, ck.CKR_USER_NOT_LOGGED_IN) {
+		// Someone logged the token out (C_Logout on any session of the
+		// library logs out all of them). Log in again and retry once; every
+		// fn is safe to repeat when it failed for want of a login, since
+		// nothing private could be created or changed before that failure.
+		if lerr := b.lib.Login(sh, ck.CKU_USER, []byte(b.cfg.PIN)); lerr != nil && ck.ErrorRV(lerr) != ck.CKR_USER_ALREADY_LOGGED_IN {
+			return tokenError("logging in again", lerr)
+		}
+		err = fn(sh)
+	}
+	return err
 }

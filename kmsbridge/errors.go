@@ -50,9 +50,15 @@ const (
 type Error struct {
 	Code    string
 	Message string
+
+	cause error // the token's error behind a KMSInternalException, if any
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// Unwrap gives the token error (a ck.RV) behind an internal error, so the
+// bridge and its tests can tell, e.g., a logged-out token from other faults.
+func (e *Error) Unwrap() error { return e.cause }
 
 // Is matches another *Error of the same Code (and the same Message, when the
 // target has one).
@@ -125,6 +131,12 @@ func UnsupportedOperationException(format string, args ...any) *Error {
 	return newError(CodeUnsupportedOperation, format, args...)
 }
 
+// DryRunOperationException is the answer to a request with DryRun set that
+// would have succeeded: the checks ran, the operation did not.
+func DryRunOperationException() *Error {
+	return newError(CodeDryRunOperation, "The request would have succeeded, but the DryRun flag is set.")
+}
+
 func KMSInternalException(format string, args ...any) *Error {
 	return newError(CodeKMSInternal, format, args...)
 }
@@ -137,5 +149,8 @@ func tokenError(what string, err error) error {
 	if errors.As(err, &e) {
 		return e
 	}
-	return KMSInternalException("token error %s: %v", what, ck.ErrorRV(err))
+	rv := ck.ErrorRV(err)
+	e = KMSInternalException("token error %s: %v", what, rv)
+	e.cause = rv
+	return e
 }

@@ -141,12 +141,11 @@ func (b *Bridge) CreateKey(ctx context.Context, in *CreateKeyRequest) (*CreateKe
 			b.lib.DestroyObject(sh, hbk)
 			return KMSInternalException("encoding key metadata: %v", err)
 		}
-		meta, err := b.lib.CreateObject(sh, dataTemplate(appKey, id, v))
-		if err != nil {
+		if _, err := b.lib.CreateObject(sh, dataTemplate(appKey, id, v)); err != nil {
 			b.lib.DestroyObject(sh, hbk)
 			return tokenError("storing key metadata", err)
 		}
-		created = &kmsKey{rec: rec, uuid: u, meta: meta, hbk: map[uint32]ck.ObjectHandle{1: hbk}}
+		created = &kmsKey{rec: rec, uuid: u, hbk: map[uint32]ck.ObjectHandle{1: hbk}}
 		return nil
 	})
 	if err != nil {

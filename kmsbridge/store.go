@@ -62,18 +62,18 @@ type aliasRecord struct {
 	LastUpdatedDate Timestamp
 }
 
-// kmsKey is a key in the bridge's index: its record, the handle of its
-// metadata object and the handles of the HBKs looked up so far.
+// kmsKey is a key in the bridge's index: its record and the handles of the
+// HBKs looked up so far. Metadata and alias objects are found by label when
+// they are written (rarely), so no handle of theirs is kept: handles of
+// private objects die at logout (PKCS#11 section 5.6).
 type kmsKey struct {
 	rec  keyRecord
 	uuid [16]byte
-	meta ck.ObjectHandle
 	hbk  map[uint32]ck.ObjectHandle
 }
 
 type alias struct {
-	rec    aliasRecord
-	handle ck.ObjectHandle
+	rec aliasRecord
 }
 
 func ulongAttr(t ck.AttributeType, v ck.ULong) ck.Attribute {
@@ -159,7 +159,7 @@ func (b *Bridge) load(sh ck.SessionHandle) error {
 		if !ok {
 			return fmt.Errorf("kmsbridge: KMS key metadata object %d: bad key id %q", h, rec.KeyId)
 		}
-		b.keys[rec.KeyId] = &kmsKey{rec: rec, uuid: u, meta: h, hbk: map[uint32]ck.ObjectHandle{}}
+		b.keys[rec.KeyId] = &kmsKey{rec: rec, uuid: u, hbk: map[uint32]ck.ObjectHandle{}}
 	}
 	hs, err = b.findAll(sh, []ck.Attribute{
 		ulongAttr(ck.CKA_CLASS, ck.ULong(ck.CKO_DATA)),
@@ -177,7 +177,7 @@ func (b *Bridge) load(sh ck.SessionHandle) error {
 		if err := json.Unmarshal(v, &rec); err != nil {
 			return fmt.Errorf("kmsbridge: alias object %d: %v", h, err)
 		}
-		b.aliases[rec.AliasName] = &alias{rec: rec, handle: h}
+		b.aliases[rec.AliasName] = &alias{rec: rec}
 	}
 	return nil
 }
@@ -205,8 +205,11 @@ func (b *Bridge) generateHBK(sh ck.SessionHandle, keyID string, uuid [16]byte, v
 }
 
 // findHBK returns the handle of version v of k's backing key, from the cache
-// or the token. Caller holds b.mu (read or write); the cache is filled under
-// b.hbkMu.
+// or the token. It does not need b.mu; the cache is guarded by b.hbkMu.
+//
+// A backing key that a PKCS#11 client destroyed is missing: the KMS key
+// cannot use that version any more and the operation gives
+// KMSInvalidStateException (AWS's answer for a key whose material is gone).
 func (b *Bridge) findHBK(sh ck.SessionHandle, k *kmsKey, v uint32) (ck.ObjectHandle, error) {
 	b.hbkMu.Lock()
 	h, ok := k.hbk[v]
@@ -222,8 +225,15 @@ func (b *Bridge) findHBK(sh ck.SessionHandle, k *kmsKey, v uint32) (ck.ObjectHan
 	if err != nil {
 		return 0, tokenError("finding a backing key", err)
 	}
-	if len(hs) != 1 {
-		return 0, KMSInternalException("key %s: %d backing key objects for version %d on the token (want 1)", k.rec.KeyId, len(hs), v)
+	switch len(hs) {
+	case 0:
+		if err := b.checkLogin(sh); err != nil {
+			return 0, err // private objects are invisible, not missing
+		}
+		return 0, KMSInvalidStateException("%s: key material version %d is missing from the token", b.keyARN(k.rec.KeyId), v)
+	case 1:
+	default:
+		return 0, KMSInternalException("%s: %d backing key objects for version %d on the token", b.keyARN(k.rec.KeyId), len(hs), v)
 	}
 	b.hbkMu.Lock()
 	k.hbk[v] = hs[0]
@@ -231,14 +241,110 @@ func (b *Bridge) findHBK(sh ck.SessionHandle, k *kmsKey, v uint32) (ck.ObjectHan
 	return hs[0], nil
 }
 
-// writeKey stores k.rec in its metadata object.
+// checkLogin fails with an error wrapping CKR_USER_NOT_LOGGED_IN when the
+// token is not logged in (withSession then logs in again and retries).
+func (b *Bridge) checkLogin(sh ck.SessionHandle) error {
+	info, err := b.lib.SessionInfo(sh)
+	if err != nil {
+		return tokenError("reading the session state", err)
+	}
+	if info.State != ck.CKS_RW_USER_FUNCTIONS && info.State != ck.CKS_RO_USER_FUNCTIONS {
+		return tokenError("using the token", ck.CKR_USER_NOT_LOGGED_IN)
+	}
+	return nil
+}
+
+// forgetHBK drops a cached handle that the token no longer knows.
+func (b *Bridge) forgetHBK(k *kmsKey, v uint32) {
+	b.hbkMu.Lock()
+	delete(k.hbk, v)
+	b.hbkMu.Unlock()
+}
+
+// cryptInit starts an encryption or decryption with version v of k's
+// backing key. A cached handle that has gone stale (the object was destroyed
+// or the token logged out and in again) is looked up once more.
+func (b *Bridge) cryptInit(sh ck.SessionHandle, k *kmsKey, v uint32, m ck.Mechanism, encrypt bool) error {
+	for try := 0; ; try++ {
+		h, err := b.findHBK(sh, k, v)
+		if err != nil {
+			return err
+		}
+		if encrypt {
+			err = b.lib.EncryptInit(sh, m, h)
+		} else {
+			err = b.lib.DecryptInit(sh, m, h)
+		}
+		switch rv := ck.ErrorRV(err); {
+		case err == nil:
+			return nil
+		case try == 0 && (rv == ck.CKR_KEY_HANDLE_INVALID || rv == ck.CKR_OBJECT_HANDLE_INVALID):
+			b.forgetHBK(k, v)
+		default:
+			return tokenError("starting AES-GCM", err)
+		}
+	}
+}
+
+// dataObjects finds the bridge's data objects of one kind and label. They
+// are private: logged out, the token would show none, so that is an error.
+func (b *Bridge) dataObjects(sh ck.SessionHandle, app, label string) ([]ck.ObjectHandle, error) {
+	if err := b.checkLogin(sh); err != nil {
+		return nil, err
+	}
+	return b.findAll(sh, []ck.Attribute{
+		ulongAttr(ck.CKA_CLASS, ck.ULong(ck.CKO_DATA)),
+		bytesAttr(ck.CKA_APPLICATION, []byte(app)),
+		bytesAttr(ck.CKA_LABEL, []byte(label)),
+	})
+}
+
+// putData writes value into the data object of that kind and label, or
+// creates it: the in-memory index is authoritative, so an object that a
+// PKCS#11 client destroyed is made again at the next write.
+func (b *Bridge) putData(sh ck.SessionHandle, app, label string, value []byte) error {
+	hs, err := b.dataObjects(sh, app, label)
+	if err != nil {
+		return tokenError("finding "+app, err)
+	}
+	switch len(hs) {
+	case 0:
+		if _, err := b.lib.CreateObject(sh, dataTemplate(app, label, value)); err != nil {
+			return tokenError("storing "+app, err)
+		}
+		return nil
+	case 1:
+		if err := b.lib.SetAttributeValue(sh, hs[0], []ck.Attribute{bytesAttr(ck.CKA_VALUE, value)}); err != nil {
+			return tokenError("writing "+app, err)
+		}
+		return nil
+	}
+	return KMSInternalException("%d %s objects labelled %s on the token", len(hs), app, label)
+}
+
+// deleteData destroys the data objects of that kind and label.
+func (b *Bridge) deleteData(sh ck.SessionHandle, app, label string) error {
+	hs, err := b.dataObjects(sh, app, label)
+	if err != nil {
+		return tokenError("finding "+app, err)
+	}
+	for _, h := range hs {
+		if err := b.lib.DestroyObject(sh, h); err != nil {
+			return tokenError("deleting "+app, err)
+		}
+	}
+	return nil
+}
+
+// writeKey stores rec in k's metadata object and then in the index. Caller
+// holds b.mu for writing.
 func (b *Bridge) writeKey(sh ck.SessionHandle, k *kmsKey, rec keyRecord) error {
 	v, err := json.Marshal(rec)
 	if err != nil {
 		return KMSInternalException("encoding key metadata: %v", err)
 	}
-	if err := b.lib.SetAttributeValue(sh, k.meta, []ck.Attribute{bytesAttr(ck.CKA_VALUE, v)}); err != nil {
-		return tokenError("writing key metadata", err)
+	if err := b.putData(sh, appKey, rec.KeyId, v); err != nil {
+		return err
 	}
 	k.rec = rec
 	return nil

@@ -169,3 +169,96 @@ func TestTokenView(t *testing.T) {
 		t.Fatalf("bridge decrypt of a hand-made blob: %q", got)
 	}
 }
+
+// TestTokenLoggedOutBehindTheBridge: a C_Logout on another session of the
+// same library logs the bridge's sessions out too (PKCS#11 section 5.6); the
+// bridge logs in again and its cached handles are found anew.
+func TestTokenLoggedOutBehindTheBridge(t *testing.T) {
+	b, l, _ := newBridge(t)
+	md := mustCreate(t, b, "")
+	blob := mustEncrypt(t, b, md.KeyId, []byte("x"), nil)
+	sh, err := l.OpenSession(b.slot, ck.CKF_SERIAL_SESSION)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.CloseSession(sh)
+	for i, op := range []func() error{
+		func() error { _, err := b.Decrypt(bg, &DecryptRequest{CiphertextBlob: blob}); return err },
+		func() error {
+			_, err := b.Encrypt(bg, &EncryptRequest{KeyId: md.KeyId, Plaintext: []byte("y")})
+			return err
+		},
+		func() error {
+			return b.UpdateKeyDescription(bg, &UpdateKeyDescriptionRequest{KeyId: md.KeyId, Description: "d"})
+		},
+		func() error {
+			return b.CreateAlias(bg, &CreateAliasRequest{AliasName: "alias/a", TargetKeyId: md.KeyId})
+		},
+		func() error { return b.DeleteAlias(bg, &DeleteAliasRequest{AliasName: "alias/a"}) },
+		func() error { _, err := b.CreateKey(bg, &CreateKeyRequest{}); return err },
+	} {
+		if err := l.Logout(sh); err != nil {
+			t.Fatalf("logout before operation %d: %v", i, err)
+		}
+		if err := op(); err != nil {
+			t.Fatalf("operation %d after a logout: %v", i, err)
+		}
+	}
+	// The alias object really went (a logged-out search finds nothing, and
+	// must not pass for a deletion).
+	if err := l.FindObjectsInit(sh, []ck.Attribute{bytesAttr(ck.CKA_APPLICATION, []byte(appAlias))}); err != nil {
+		t.Fatal(err)
+	}
+	hs, _ := l.FindObjects(sh, 10)
+	l.FindObjectsFinal(sh)
+	if len(hs) != 0 {
+		t.Fatalf("%d alias objects left after DeleteAlias", len(hs))
+	}
+}
+
+// TestBackingKeyDestroyed: a PKCS#11 client that destroys a backing key
+// leaves the KMS key unusable with KMSInvalidStateException, not a crash or
+// an internal error; other keys are unaffected.
+func TestBackingKeyDestroyed(t *testing.T) {
+	b, l, _ := newBridge(t)
+	md, other := mustCreate(t, b, ""), mustCreate(t, b, "")
+	blob := mustEncrypt(t, b, md.KeyId, []byte("x"), nil)
+	sh, err := l.OpenSession(b.slot, ck.CKF_SERIAL_SESSION|ck.CKF_RW_SESSION)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.CloseSession(sh)
+	if err := l.FindObjectsInit(sh, []ck.Attribute{ulongAttr(ck.CKA_CLASS, ck.ULong(ck.CKO_SECRET_KEY)), bytesAttr(ck.CKA_LABEL, []byte(md.KeyId))}); err != nil {
+		t.Fatal(err)
+	}
+	hs, _ := l.FindObjects(sh, 2)
+	l.FindObjectsFinal(sh)
+	if len(hs) != 1 {
+		t.Fatalf("%d backing keys", len(hs))
+	}
+	if err := l.DestroyObject(sh, hs[0]); err != nil {
+		t.Fatal(err)
+	}
+	_, err = b.Encrypt(bg, &EncryptRequest{KeyId: md.KeyId, Plaintext: []byte("x")})
+	wantCode(t, err, CodeKMSInvalidState)
+	_, err = b.Decrypt(bg, &DecryptRequest{CiphertextBlob: blob})
+	wantCode(t, err, CodeKMSInvalidState)
+	mustEncrypt(t, b, other.KeyId, []byte("x"), nil)
+}
+
+func TestDryRun(t *testing.T) {
+	b, _, _ := newBridge(t)
+	md := mustCreate(t, b, "")
+	blob := mustEncrypt(t, b, md.KeyId, []byte("x"), nil)
+	_, err := b.Encrypt(bg, &EncryptRequest{KeyId: md.KeyId, Plaintext: []byte("x"), DryRun: true})
+	wantCode(t, err, CodeDryRunOperation)
+	_, err = b.Decrypt(bg, &DecryptRequest{CiphertextBlob: blob, DryRun: true})
+	wantCode(t, err, CodeDryRunOperation)
+	_, err = b.GenerateDataKey(bg, &GenerateDataKeyRequest{KeyId: md.KeyId, KeySpec: "AES_256", DryRun: true})
+	wantCode(t, err, CodeDryRunOperation)
+	_, err = b.ReEncrypt(bg, &ReEncryptRequest{CiphertextBlob: blob, DestinationKeyId: md.KeyId, DryRun: true})
+	wantCode(t, err, CodeDryRunOperation)
+	// A dry run that would fail fails with the real error.
+	_, err = b.Encrypt(bg, &EncryptRequest{KeyId: "alias/none", Plaintext: []byte("x"), DryRun: true})
+	wantCode(t, err, CodeNotFound)
+}

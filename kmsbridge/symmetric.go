@@ -108,18 +108,14 @@ func checkSymmetricAlgorithm(alg string) error {
 
 // seal encrypts plaintext under the key's current HBK into a blob.
 func (b *Bridge) seal(sh ck.SessionHandle, uk usableKey, plaintext []byte, ectx map[string]string) ([]byte, error) {
-	hbk, err := b.findHBK(sh, uk.k, uk.version)
-	if err != nil {
-		return nil, err
-	}
 	h := blobHeader{keyID: uk.k.uuid, version: uk.version}
 	if err := b.lib.GenerateRandom(sh, h.iv[:]); err != nil {
 		return nil, tokenError("generating an IV", err)
 	}
 	header := h.marshal()
 	p := ck.GCMParams{IV: h.iv[:], IVBits: gcmIVBits, AAD: blobAAD(header, ectx), TagBits: gcmTagBits}
-	if err := b.lib.EncryptInit(sh, ck.Mechanism{Type: ck.CKM_AES_GCM, Param: p}, hbk); err != nil {
-		return nil, tokenError("starting encryption", err)
+	if err := b.cryptInit(sh, uk.k, uk.version, ck.Mechanism{Type: ck.CKM_AES_GCM, Param: p}, true); err != nil {
+		return nil, err
 	}
 	blob := make([]byte, blobHeaderLen+len(plaintext)+blobTagLen)
 	copy(blob, header)
@@ -135,14 +131,10 @@ func (b *Bridge) seal(sh ck.SessionHandle, uk usableKey, plaintext []byte, ectx 
 
 // open checks and decrypts a blob whose key uk is.
 func (b *Bridge) open(sh ck.SessionHandle, uk usableKey, blob []byte, ectx map[string]string) ([]byte, error) {
-	hbk, err := b.findHBK(sh, uk.k, uk.version)
-	if err != nil {
-		return nil, err
-	}
 	header := blob[:blobHeaderLen]
 	p := ck.GCMParams{IV: blob[blobIVOff:blobHeaderLen], IVBits: gcmIVBits, AAD: blobAAD(header, ectx), TagBits: gcmTagBits}
-	if err := b.lib.DecryptInit(sh, ck.Mechanism{Type: ck.CKM_AES_GCM, Param: p}, hbk); err != nil {
-		return nil, tokenError("starting decryption", err)
+	if err := b.cryptInit(sh, uk.k, uk.version, ck.Mechanism{Type: ck.CKM_AES_GCM, Param: p}, false); err != nil {
+		return nil, err
 	}
 	body := blob[blobHeaderLen:]
 	out := make([]byte, len(body))
@@ -158,7 +150,8 @@ func (b *Bridge) open(sh ck.SessionHandle, uk usableKey, blob []byte, ectx map[s
 }
 
 // decryptBlob is Decrypt's core, shared with ReEncrypt.
-func (b *Bridge) decryptBlob(ctx context.Context, blob []byte, ectx map[string]string, keyID string) (usableKey, []byte, error) {
+// With dryRun, it stops after the checks that need no decryption.
+func (b *Bridge) decryptBlob(ctx context.Context, blob []byte, ectx map[string]string, keyID string, dryRun bool) (usableKey, []byte, error) {
 	if len(blob) == 0 || len(blob) > maxBlobLen {
 		return usableKey{}, nil, ValidationException("CiphertextBlob must be 1 to %d bytes", maxBlobLen)
 	}
@@ -172,6 +165,9 @@ func (b *Bridge) decryptBlob(ctx context.Context, blob []byte, ectx map[string]s
 	uk, err := b.decryptingKey(&h, keyID)
 	if err != nil {
 		return usableKey{}, nil, err
+	}
+	if dryRun {
+		return usableKey{}, nil, DryRunOperationException()
 	}
 	var pt []byte
 	err = b.withSession(ctx, func(sh ck.SessionHandle) error {
@@ -196,6 +192,9 @@ func (b *Bridge) Encrypt(ctx context.Context, in *EncryptRequest) (*EncryptRespo
 	if err != nil {
 		return nil, err
 	}
+	if in.DryRun {
+		return nil, DryRunOperationException()
+	}
 	var blob []byte
 	err = b.withSession(ctx, func(sh ck.SessionHandle) error {
 		blob, err = b.seal(sh, uk, in.Plaintext, in.EncryptionContext)
@@ -213,7 +212,7 @@ func (b *Bridge) Decrypt(ctx context.Context, in *DecryptRequest) (*DecryptRespo
 	if err := checkSymmetricAlgorithm(in.EncryptionAlgorithm); err != nil {
 		return nil, err
 	}
-	uk, pt, err := b.decryptBlob(ctx, in.CiphertextBlob, in.EncryptionContext, in.KeyId)
+	uk, pt, err := b.decryptBlob(ctx, in.CiphertextBlob, in.EncryptionContext, in.KeyId, in.DryRun)
 	if err != nil {
 		return nil, err
 	}
@@ -251,6 +250,9 @@ func (b *Bridge) generateDataKey(ctx context.Context, in *GenerateDataKeyRequest
 	uk, err := b.encryptingKey(in.KeyId)
 	if err != nil {
 		return usableKey{}, nil, nil, err
+	}
+	if in.DryRun {
+		return usableKey{}, nil, nil, DryRunOperationException()
 	}
 	dk := make([]byte, n)
 	var blob []byte
@@ -304,7 +306,7 @@ func (b *Bridge) ReEncrypt(ctx context.Context, in *ReEncryptRequest) (*ReEncryp
 	if err != nil {
 		return nil, err
 	}
-	src, pt, err := b.decryptBlob(ctx, in.CiphertextBlob, in.SourceEncryptionContext, in.SourceKeyId)
+	src, pt, err := b.decryptBlob(ctx, in.CiphertextBlob, in.SourceEncryptionContext, in.SourceKeyId, in.DryRun)
 	if err != nil {
 		return nil, err
 	}
