@@ -145,7 +145,7 @@ func (b *Bridge) CreateKey(ctx context.Context, in *CreateKeyRequest) (*CreateKe
 			b.lib.DestroyObject(sh, hbk)
 			return tokenError("storing key metadata", err)
 		}
-		created = &kmsKey{rec: rec, uuid: u, hbk: map[uint32]ck.ObjectHandle{1: hbk}}
+		created = &kmsKey{id: id, uuid: u, rec: rec, hbk: map[uint32]ck.ObjectHandle{1: hbk}}
 		return nil
 	})
 	if err != nil {
@@ -153,10 +153,11 @@ func (b *Bridge) CreateKey(ctx context.Context, in *CreateKeyRequest) (*CreateKe
 	}
 	// b.mu is taken only after the session is back in the pool: the lock
 	// order is always b.mu, then a session, never the other way round.
+	out := &CreateKeyResponse{KeyMetadata: b.metadata(&created.rec)} // before others can see it
 	b.mu.Lock()
-	b.keys[created.rec.KeyId] = created
+	b.keys[created.id] = created
 	b.mu.Unlock()
-	return &CreateKeyResponse{KeyMetadata: b.metadata(&created.rec)}, nil
+	return out, nil
 }
 
 // resolve finds the key that a KeyId parameter names: a key id, a key ARN,

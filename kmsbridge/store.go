@@ -66,9 +66,13 @@ type aliasRecord struct {
 // HBKs looked up so far. Metadata and alias objects are found by label when
 // they are written (rarely), so no handle of theirs is kept: handles of
 // private objects die at logout (PKCS#11 section 5.6).
+//
+// id and uuid never change and may be read without b.mu; rec is read under
+// b.mu and replaced only under b.mu held for writing.
 type kmsKey struct {
-	rec  keyRecord
+	id   string
 	uuid [16]byte
+	rec  keyRecord
 	hbk  map[uint32]ck.ObjectHandle
 }
 
@@ -159,7 +163,7 @@ func (b *Bridge) load(sh ck.SessionHandle) error {
 		if !ok {
 			return fmt.Errorf("kmsbridge: KMS key metadata object %d: bad key id %q", h, rec.KeyId)
 		}
-		b.keys[rec.KeyId] = &kmsKey{rec: rec, uuid: u, hbk: map[uint32]ck.ObjectHandle{}}
+		b.keys[rec.KeyId] = &kmsKey{id: rec.KeyId, uuid: u, rec: rec, hbk: map[uint32]ck.ObjectHandle{}}
 	}
 	hs, err = b.findAll(sh, []ck.Attribute{
 		ulongAttr(ck.CKA_CLASS, ck.ULong(ck.CKO_DATA)),
@@ -220,7 +224,7 @@ func (b *Bridge) findHBK(sh ck.SessionHandle, k *kmsKey, v uint32) (ck.ObjectHan
 	hs, err := b.findAll(sh, []ck.Attribute{
 		ulongAttr(ck.CKA_CLASS, ck.ULong(ck.CKO_SECRET_KEY)),
 		bytesAttr(ck.CKA_ID, hbkID(k.uuid, v)),
-		bytesAttr(ck.CKA_LABEL, []byte(k.rec.KeyId)),
+		bytesAttr(ck.CKA_LABEL, []byte(k.id)),
 	})
 	if err != nil {
 		return 0, tokenError("finding a backing key", err)
@@ -230,10 +234,10 @@ func (b *Bridge) findHBK(sh ck.SessionHandle, k *kmsKey, v uint32) (ck.ObjectHan
 		if err := b.checkLogin(sh); err != nil {
 			return 0, err // private objects are invisible, not missing
 		}
-		return 0, KMSInvalidStateException("%s: key material version %d is missing from the token", b.keyARN(k.rec.KeyId), v)
+		return 0, KMSInvalidStateException("%s: key material version %d is missing from the token", b.keyARN(k.id), v)
 	case 1:
 	default:
-		return 0, KMSInternalException("%s: %d backing key objects for version %d on the token", b.keyARN(k.rec.KeyId), len(hs), v)
+		return 0, KMSInternalException("%s: %d backing key objects for version %d on the token", b.keyARN(k.id), len(hs), v)
 	}
 	b.hbkMu.Lock()
 	k.hbk[v] = hs[0]

@@ -321,6 +321,11 @@ func TestGenerateRandom(t *testing.T) {
 func TestConcurrentUse(t *testing.T) {
 	b, _, _ := newBridge(t)
 	k1, k2 := mustCreate(t, b, ""), mustCreate(t, b, "")
+	// Empty the backing key handle caches, so goroutines fill them while
+	// another one changes the key's record (as after a restart).
+	for _, k := range b.keys {
+		b.forgetHBK(k, 1)
+	}
 	var wg sync.WaitGroup
 	errs := make(chan error, 64)
 	for g := range 16 {
