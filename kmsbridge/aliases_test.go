@@ -23,6 +23,9 @@ func TestAliases(t *testing.T) {
 			t.Fatalf("Decrypt with KeyId %s: %v", ref, err)
 		}
 	}
+	// A key ARN must carry a key id, not an alias name.
+	_, err := b.DescribeKey(bg, &DescribeKeyRequest{KeyId: "arn:aws:kms:" + testRegion + ":" + testAccount + ":key/alias/app/prod"})
+	wantCode(t, err, CodeNotFound)
 	wantCode(t, b.CreateAlias(bg, &CreateAliasRequest{AliasName: "alias/app/prod", TargetKeyId: k2.KeyId}), CodeAlreadyExists)
 	// An alias cannot target an alias.
 	wantCode(t, b.CreateAlias(bg, &CreateAliasRequest{AliasName: "alias/other", TargetKeyId: "alias/app/prod"}), CodeValidation)
@@ -37,13 +40,14 @@ func TestAliases(t *testing.T) {
 	// UpdateAlias retargets; the blob made through the old target still
 	// decrypts (it names its key), and new encryptions use the new target.
 	old := mustEncrypt(t, b, "alias/app/prod", []byte("before"), nil)
+	var out *DecryptResponse
 	if err := b.UpdateAlias(bg, &UpdateAliasRequest{AliasName: "alias/app/prod", TargetKeyId: k2.KeyId}); err != nil {
 		t.Fatal(err)
 	}
 	if d, _ := b.DescribeKey(bg, &DescribeKeyRequest{KeyId: "alias/app/prod"}); d.KeyMetadata.KeyId != k2.KeyId {
 		t.Fatalf("after UpdateAlias the alias names %s", d.KeyMetadata.KeyId)
 	}
-	out, err := b.Decrypt(bg, &DecryptRequest{CiphertextBlob: old})
+	out, err = b.Decrypt(bg, &DecryptRequest{CiphertextBlob: old})
 	if err != nil || out.KeyId != k1.Arn {
 		t.Fatalf("old blob: %+v %v", out, err)
 	}

@@ -169,10 +169,17 @@ func (b *Bridge) resolve(keyID string) (*kmsKey, error) {
 	ref := keyID
 	if strings.HasPrefix(ref, "arn:") {
 		rest, ok := strings.CutPrefix(ref, b.arn)
-		if !ok || !(strings.HasPrefix(rest, "key/") || strings.HasPrefix(rest, "alias/")) {
+		switch {
+		case ok && strings.HasPrefix(rest, "alias/"):
+			ref = rest
+		case ok && strings.HasPrefix(rest, "key/"):
+			ref = strings.TrimPrefix(rest, "key/")
+			if _, ok := parseUUID(ref); !ok {
+				return nil, NotFoundException("Invalid keyId %s", keyID)
+			}
+		default:
 			return nil, NotFoundException("Invalid arn or no such key in this region and account: %s", keyID)
 		}
-		ref = strings.TrimPrefix(rest, "key/")
 	}
 	if strings.HasPrefix(ref, "alias/") {
 		a, ok := b.aliases[ref]

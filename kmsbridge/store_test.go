@@ -262,3 +262,33 @@ func TestDryRun(t *testing.T) {
 	_, err = b.Encrypt(bg, &EncryptRequest{KeyId: "alias/none", Plaintext: []byte("x"), DryRun: true})
 	wantCode(t, err, CodeNotFound)
 }
+
+// TestOrphanBackingKeyIgnored: CreateKey writes the metadata object last, so
+// a crash after generating the backing key leaves an orphan HBK that the
+// bridge does not take for a key after a restart.
+func TestOrphanBackingKeyIgnored(t *testing.T) {
+	b, l, db := newBridge(t)
+	md := mustCreate(t, b, "")
+	orphan := "0f0e0d0c-0b0a-4908-8706-050403020100"
+	u, _ := parseUUID(orphan)
+	err := b.withSession(bg, func(sh ck.SessionHandle) error {
+		_, err := b.generateHBK(sh, orphan, u, 1)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	l.Finalize()
+	b2, err := Open(openLib(t, db), testConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b2.Close()
+	keys, _ := b2.ListKeys(bg, &ListKeysRequest{})
+	if len(keys.Keys) != 1 || keys.Keys[0].KeyId != md.KeyId {
+		t.Fatalf("keys after restart: %+v", keys.Keys)
+	}
+	_, err = b2.DescribeKey(bg, &DescribeKeyRequest{KeyId: orphan})
+	wantCode(t, err, CodeNotFound)
+}
