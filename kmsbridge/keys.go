@@ -1,0 +1,320 @@
+package kmsbridge
+
+import (
+	"context"
+	"encoding/json"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/kagi-hsm/kagi/token/ck"
+)
+
+// AWS limits.
+const (
+	maxDescriptionLen = 8192
+	defaultListLimit  = 100
+	maxListLimit      = 1000
+)
+
+// keySpecs says which KeySpec values CreateKey accepts in this version and
+// the metadata each implies. The other AWS key specs are recognised so that
+// they give UnsupportedOperationException rather than ValidationException.
+var keySpecs = map[string]struct {
+	supported   bool
+	usages      []string
+	encryptAlgs []string
+}{
+	KeySpecSymmetricDefault: {true, []string{KeyUsageEncryptDecrypt}, []string{EncryptionAlgorithmSymmetricDefault}},
+	"RSA_2048":              {}, "RSA_3072": {}, "RSA_4096": {},
+	"ECC_NIST_P256": {}, "ECC_NIST_P384": {}, "ECC_NIST_P521": {}, "ECC_SECG_P256K1": {},
+	"HMAC_224": {}, "HMAC_256": {}, "HMAC_384": {}, "HMAC_512": {},
+	"SM2": {},
+}
+
+// keyARN is the ARN of a key id.
+func (b *Bridge) keyARN(id string) string { return b.arn + "key/" + id }
+
+// metadata renders a key record as AWS's KeyMetadata.
+func (b *Bridge) metadata(rec *keyRecord) KeyMetadata {
+	spec := keySpecs[rec.KeySpec]
+	return KeyMetadata{
+		AWSAccountId:          b.cfg.Account,
+		KeyId:                 rec.KeyId,
+		Arn:                   b.keyARN(rec.KeyId),
+		CreationDate:          rec.CreationDate,
+		Enabled:               rec.KeyState == KeyStateEnabled,
+		Description:           rec.Description,
+		KeyUsage:              rec.KeyUsage,
+		KeyState:              rec.KeyState,
+		Origin:                rec.Origin,
+		KeyManager:            KeyManagerCustomer,
+		CustomerMasterKeySpec: rec.KeySpec,
+		KeySpec:               rec.KeySpec,
+		EncryptionAlgorithms:  append([]string(nil), spec.encryptAlgs...),
+	}
+}
+
+func checkDescription(d string) error {
+	if len(d) > maxDescriptionLen || !utf8.ValidString(d) {
+		return ValidationException("Description must be valid UTF-8 of at most %d bytes", maxDescriptionLen)
+	}
+	return nil
+}
+
+// CreateKey makes a KMS key: a fresh UUID, backing key version 1 generated
+// on the token, then the metadata object.
+func (b *Bridge) CreateKey(ctx context.Context, in *CreateKeyRequest) (*CreateKeyResponse, error) {
+	spec := in.KeySpec
+	if in.CustomerMasterKeySpec != "" {
+		if spec != "" && spec != in.CustomerMasterKeySpec {
+			return nil, ValidationException("KeySpec and CustomerMasterKeySpec disagree")
+		}
+		spec = in.CustomerMasterKeySpec
+	}
+	if spec == "" {
+		spec = KeySpecSymmetricDefault
+	}
+	info, known := keySpecs[spec]
+	switch {
+	case !known:
+		return nil, ValidationException("KeySpec %q is not a valid key spec", spec)
+	case !info.supported:
+		return nil, UnsupportedOperationException("KeySpec %s is not supported by this KMS yet", spec)
+	}
+	usage := in.KeyUsage
+	if usage == "" {
+		usage = info.usages[0]
+	}
+	usageOK := false
+	for _, u := range info.usages {
+		usageOK = usageOK || u == usage
+	}
+	if !usageOK {
+		return nil, ValidationException("KeyUsage %q is not valid for KeySpec %s", usage, spec)
+	}
+	origin := in.Origin
+	if origin == "" {
+		origin = OriginAWSKMS
+	}
+	switch origin {
+	case OriginAWSKMS:
+	case "EXTERNAL", "AWS_CLOUDHSM", "EXTERNAL_KEY_STORE":
+		return nil, UnsupportedOperationException("Origin %s is not supported by this KMS yet", origin)
+	default:
+		return nil, ValidationException("Origin %q is not valid", origin)
+	}
+	if in.MultiRegion || in.CustomKeyStoreId != "" || in.XksKeyId != "" {
+		return nil, UnsupportedOperationException("multi-Region keys and custom key stores are not supported")
+	}
+	if err := checkDescription(in.Description); err != nil {
+		return nil, err
+	}
+
+	var created *kmsKey
+	err := b.withSession(ctx, func(sh ck.SessionHandle) error {
+		var u [16]byte
+		if err := b.lib.GenerateRandom(sh, u[:]); err != nil {
+			return tokenError("generating a key id", err)
+		}
+		u[6] = u[6]&0x0f | 0x40 // version 4
+		u[8] = u[8]&0x3f | 0x80 // RFC 9562 variant
+		id := formatUUID(u)
+		date := now()
+		rec := keyRecord{
+			KeyId:          id,
+			CreationDate:   date,
+			Description:    in.Description,
+			KeySpec:        spec,
+			KeyUsage:       usage,
+			Origin:         origin,
+			KeyState:       KeyStateEnabled,
+			CurrentVersion: 1,
+			Versions:       []backingVersion{{Version: 1, CreationDate: date}},
+		}
+		hbk, err := b.generateHBK(sh, id, u, 1)
+		if err != nil {
+			return tokenError("generating a backing key", err)
+		}
+		v, err := json.Marshal(rec)
+		if err != nil {
+			b.lib.DestroyObject(sh, hbk)
+			return KMSInternalException("encoding key metadata: %v", err)
+		}
+		if _, err := b.lib.CreateObject(sh, dataTemplate(appKey, id, v)); err != nil {
+			b.lib.DestroyObject(sh, hbk)
+			return tokenError("storing key metadata", err)
+		}
+		created = &kmsKey{id: id, uuid: u, rec: rec, hbk: map[uint32]ck.ObjectHandle{1: hbk}}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	// b.mu is taken only after the session is back in the pool: the lock
+	// order is always b.mu, then a session, never the other way round.
+	out := &CreateKeyResponse{KeyMetadata: b.metadata(&created.rec)} // before others can see it
+	b.mu.Lock()
+	b.keys[created.id] = created
+	b.mu.Unlock()
+	return out, nil
+}
+
+// resolve finds the key that a KeyId parameter names: a key id, a key ARN,
+// an alias name or an alias ARN. Caller holds b.mu (read or write).
+func (b *Bridge) resolve(keyID string) (*kmsKey, error) {
+	if keyID == "" {
+		return nil, ValidationException("KeyId is required")
+	}
+	ref := keyID
+	if strings.HasPrefix(ref, "arn:") {
+		rest, ok := strings.CutPrefix(ref, b.arn)
+		switch {
+		case ok && strings.HasPrefix(rest, "alias/"):
+			ref = rest
+		case ok && strings.HasPrefix(rest, "key/"):
+			ref = strings.TrimPrefix(rest, "key/")
+			if _, ok := parseUUID(ref); !ok {
+				return nil, NotFoundException("Invalid keyId %s", keyID)
+			}
+		default:
+			return nil, NotFoundException("Invalid arn or no such key in this region and account: %s", keyID)
+		}
+	}
+	if strings.HasPrefix(ref, "alias/") {
+		a, ok := b.aliases[ref]
+		if !ok {
+			return nil, NotFoundException("Alias %s is not found.", b.arn+ref)
+		}
+		k, ok := b.keys[a.rec.TargetKeyId]
+		if !ok {
+			return nil, NotFoundException("Alias %s points to a key that does not exist.", b.arn+ref)
+		}
+		return k, nil
+	}
+	if _, ok := parseUUID(ref); !ok {
+		return nil, NotFoundException("Invalid keyId %s", keyID)
+	}
+	k, ok := b.keys[strings.ToLower(ref)]
+	if !ok {
+		return nil, NotFoundException("Key '%s' does not exist", b.keyARN(strings.ToLower(ref)))
+	}
+	return k, nil
+}
+
+// DescribeKey answers the key's metadata.
+func (b *Bridge) DescribeKey(ctx context.Context, in *DescribeKeyRequest) (*DescribeKeyResponse, error) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	k, err := b.resolve(in.KeyId)
+	if err != nil {
+		return nil, err
+	}
+	return &DescribeKeyResponse{KeyMetadata: b.metadata(&k.rec)}, nil
+}
+
+// listLimit checks Limit (1..1000, default 100).
+func listLimit(limit *int32) (int, error) {
+	if limit == nil {
+		return defaultListLimit, nil
+	}
+	if *limit < 1 || *limit > maxListLimit {
+		return 0, ValidationException("Limit must be between 1 and %d", maxListLimit)
+	}
+	return int(*limit), nil
+}
+
+// page returns the page of sorted names that starts at marker (the
+// NextMarker of the previous page, which is the first name of this one; ""
+// for the first page). A marked name deleted since is no error: the page
+// starts at the next name after it.
+func page(names []string, marker string, limit int) (items []string, next string) {
+	start := 0
+	if marker != "" {
+		start = sort.SearchStrings(names, marker)
+	}
+	end := min(start+limit, len(names))
+	items = names[start:end]
+	if end < len(names) {
+		next = names[end]
+	}
+	return items, next
+}
+
+// ListKeys lists the keys in key id order, Limit at a time.
+func (b *Bridge) ListKeys(ctx context.Context, in *ListKeysRequest) (*ListKeysResponse, error) {
+	limit, err := listLimit(in.Limit)
+	if err != nil {
+		return nil, err
+	}
+	if in.Marker != "" {
+		if _, ok := parseUUID(in.Marker); !ok {
+			return nil, InvalidMarkerException("Marker %q is not a marker ListKeys returned", in.Marker)
+		}
+	}
+	b.mu.RLock()
+	ids := make([]string, 0, len(b.keys))
+	for id := range b.keys {
+		ids = append(ids, id)
+	}
+	b.mu.RUnlock()
+	sort.Strings(ids)
+	items, next := page(ids, in.Marker, limit)
+	out := &ListKeysResponse{Keys: make([]KeyListEntry, 0, len(items)), NextMarker: next, Truncated: next != ""}
+	for _, id := range items {
+		out.Keys = append(out.Keys, KeyListEntry{KeyId: id, KeyArn: b.keyARN(id)})
+	}
+	return out, nil
+}
+
+// updateKey applies change to a copy of the named key's record and writes
+// it to the token, under b.mu so that concurrent changes serialise.
+func (b *Bridge) updateKey(ctx context.Context, keyID string, change func(rec *keyRecord) error) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	k, err := b.resolve(keyID)
+	if err != nil {
+		return err
+	}
+	rec := k.rec
+	rec.Versions = append([]backingVersion(nil), k.rec.Versions...)
+	if err := change(&rec); err != nil {
+		return err
+	}
+	return b.withSession(ctx, func(sh ck.SessionHandle) error { return b.writeKey(sh, k, rec) })
+}
+
+// EnableKey sets a Disabled key to Enabled (an Enabled key stays so).
+func (b *Bridge) EnableKey(ctx context.Context, in *EnableKeyRequest) error {
+	return b.updateKey(ctx, in.KeyId, func(rec *keyRecord) error {
+		switch rec.KeyState {
+		case KeyStateEnabled, KeyStateDisabled:
+			rec.KeyState = KeyStateEnabled
+			return nil
+		}
+		return KMSInvalidStateException("%s is %s", b.keyARN(rec.KeyId), rec.KeyState)
+	})
+}
+
+// DisableKey sets an Enabled key to Disabled (a Disabled key stays so).
+func (b *Bridge) DisableKey(ctx context.Context, in *DisableKeyRequest) error {
+	return b.updateKey(ctx, in.KeyId, func(rec *keyRecord) error {
+		switch rec.KeyState {
+		case KeyStateEnabled, KeyStateDisabled:
+			rec.KeyState = KeyStateDisabled
+			return nil
+		}
+		return KMSInvalidStateException("%s is %s", b.keyARN(rec.KeyId), rec.KeyState)
+	})
+}
+
+// UpdateKeyDescription replaces the key's description.
+func (b *Bridge) UpdateKeyDescription(ctx context.Context, in *UpdateKeyDescriptionRequest) error {
+	if err := checkDescription(in.Description); err != nil {
+		return err
+	}
+	return b.updateKey(ctx, in.KeyId, func(rec *keyRecord) error {
+		rec.Description = in.Description
+		return nil
+	})
+}
