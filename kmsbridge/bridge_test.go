@@ -2,7 +2,6 @@ package kmsbridge
 
 import (
 	"context"
-	"errors"
 	"path/filepath"
 	"testing"
 
@@ -73,18 +72,6 @@ func newBridge(t *testing.T) (*Bridge, *token.Library, string) {
 	}
 	t.Cleanup(func() { b.Close() })
 	return b, l, db
-}
-
-// wantCode fails unless err is a KMS error with that AWS exception name.
-func wantCode(t *testing.T, err error, code string) {
-	t.Helper()
-	var e *Error
-	if !errors.As(err, &e) {
-		t.Fatalf("got %v, want %s", err, code)
-	}
-	if e.Code != code {
-		t.Fatalf("got %s (%s), want %s", e.Code, e.Message, code)
-	}
 }
 
 func mustCreate(t *testing.T, b *Bridge, desc string) KeyMetadata {

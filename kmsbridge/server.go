@@ -35,8 +35,8 @@ const (
 	DefaultMaxBodyBytes = 64 << 10
 )
 
-// Config tunes the endpoint.
-type Config struct {
+// ServerConfig tunes the endpoint.
+type ServerConfig struct {
 	// Region the credentials are scoped to (required), e.g. "us-east-1".
 	Region string
 	// MaxBodyBytes bounds a request body (0: DefaultMaxBodyBytes).
@@ -65,7 +65,7 @@ type Server struct {
 // NewServer returns the endpoint for the given credentials and operation
 // table (operation name without the "TrentService." prefix -> Operation).
 // The table is copied.
-func NewServer(creds []Credential, ops map[string]Operation, cfg Config) (*Server, error) {
+func NewServer(creds []Credential, ops map[string]Operation, cfg ServerConfig) (*Server, error) {
 	v, err := NewVerifier(cfg.Region, creds, cfg.Now, cfg.MaxClockSkew)
 	if err != nil {
 		return nil, err

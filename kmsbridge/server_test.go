@@ -25,7 +25,7 @@ import (
 	"github.com/aws/smithy-go"
 )
 
-const testRegion = "us-east-1"
+const serverRegion = "us-east-1"
 
 var (
 	alice = Credential{
@@ -93,9 +93,9 @@ func fakeOps() map[string]Operation {
 	}
 }
 
-func newTestServer(t *testing.T, mutate func(*Config)) *httptest.Server {
+func newTestServer(t *testing.T, mutate func(*ServerConfig)) *httptest.Server {
 	t.Helper()
-	cfg := Config{Region: testRegion}
+	cfg := ServerConfig{Region: serverRegion}
 	if mutate != nil {
 		mutate(&cfg)
 	}
@@ -112,7 +112,7 @@ func newTestServer(t *testing.T, mutate func(*Config)) *httptest.Server {
 // for a custom endpoint. Retries are off so each test sees one exchange.
 func newClient(url string, c Credential, optFns ...func(*kms.Options)) *kms.Client {
 	cfg := aws.Config{
-		Region:           testRegion,
+		Region:           serverRegion,
 		Credentials:      credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, ""),
 		RetryMaxAttempts: 1,
 	}
@@ -293,7 +293,7 @@ func TestSDKStaleAndFutureSignatures(t *testing.T) {
 		{"future", -10 * time.Minute, "Signature not yet current"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ts := newTestServer(t, func(c *Config) { c.Now = func() time.Time { return time.Now().Add(tc.offset) } })
+			ts := newTestServer(t, func(c *ServerConfig) { c.Now = func() time.Time { return time.Now().Add(tc.offset) } })
 			_, err := newClient(ts.URL, alice).GenerateRandom(context.Background(), &kms.GenerateRandomInput{NumberOfBytes: aws.Int32(8)})
 			code, msg, status := apiError(t, err)
 			if code != "InvalidSignatureException" || status != 400 || !strings.Contains(msg, tc.want) {
@@ -305,14 +305,14 @@ func TestSDKStaleAndFutureSignatures(t *testing.T) {
 
 // Within the allowed skew the request passes.
 func TestSDKSmallClockSkewAccepted(t *testing.T) {
-	ts := newTestServer(t, func(c *Config) { c.Now = func() time.Time { return time.Now().Add(4 * time.Minute) } })
+	ts := newTestServer(t, func(c *ServerConfig) { c.Now = func() time.Time { return time.Now().Add(4 * time.Minute) } })
 	if _, err := newClient(ts.URL, alice).GenerateRandom(context.Background(), &kms.GenerateRandomInput{NumberOfBytes: aws.Int32(8)}); err != nil {
 		t.Fatalf("GenerateRandom with 4 minutes of skew: %v", err)
 	}
 }
 
 func TestSDKBodyOverLimit(t *testing.T) {
-	ts := newTestServer(t, func(c *Config) { c.MaxBodyBytes = 1024 })
+	ts := newTestServer(t, func(c *ServerConfig) { c.MaxBodyBytes = 1024 })
 	_, err := newClient(ts.URL, alice).Encrypt(context.Background(), &kms.EncryptInput{
 		KeyId: aws.String(knownKeyID), Plaintext: make([]byte, 4096),
 	})
@@ -338,7 +338,7 @@ func rawRequest(t *testing.T, url, method, target, contentType, body string, c C
 	if c.AccessKeyID != "" {
 		sum := sha256.Sum256([]byte(body))
 		creds := aws.Credentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey}
-		if err := v4.NewSigner().SignHTTP(context.Background(), creds, r, hex.EncodeToString(sum[:]), "kms", testRegion, at); err != nil {
+		if err := v4.NewSigner().SignHTTP(context.Background(), creds, r, hex.EncodeToString(sum[:]), "kms", serverRegion, at); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -417,7 +417,7 @@ func TestRawEmptyBodyIsEmptyInput(t *testing.T) {
 }
 
 func TestServeStopsOnCancel(t *testing.T) {
-	s, err := NewServer([]Credential{alice}, fakeOps(), Config{Region: testRegion})
+	s, err := NewServer([]Credential{alice}, fakeOps(), ServerConfig{Region: serverRegion})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -448,22 +448,22 @@ func TestServeStopsOnCancel(t *testing.T) {
 }
 
 func TestNewServerRejectsBadConfig(t *testing.T) {
-	if _, err := NewServer([]Credential{alice}, fakeOps(), Config{}); err == nil {
+	if _, err := NewServer([]Credential{alice}, fakeOps(), ServerConfig{}); err == nil {
 		t.Error("no region accepted")
 	}
-	if _, err := NewServer([]Credential{alice, alice}, fakeOps(), Config{Region: testRegion}); err == nil {
+	if _, err := NewServer([]Credential{alice, alice}, fakeOps(), ServerConfig{Region: serverRegion}); err == nil {
 		t.Error("duplicate access key accepted")
 	}
-	if _, err := NewServer([]Credential{{AccessKeyID: "A", SecretAccessKey: "s"}}, fakeOps(), Config{Region: testRegion}); err == nil {
+	if _, err := NewServer([]Credential{{AccessKeyID: "A", SecretAccessKey: "s"}}, fakeOps(), ServerConfig{Region: serverRegion}); err == nil {
 		t.Error("credential without principal accepted")
 	}
-	if _, err := NewServer([]Credential{alice}, map[string]Operation{"TrentService.X": fakeOps()["EnableKey"]}, Config{Region: testRegion}); err == nil {
+	if _, err := NewServer([]Credential{alice}, map[string]Operation{"TrentService.X": fakeOps()["EnableKey"]}, ServerConfig{Region: serverRegion}); err == nil {
 		t.Error("prefixed operation name accepted")
 	}
 }
 
 func TestSDKOverTLS(t *testing.T) {
-	s, err := NewServer([]Credential{alice}, fakeOps(), Config{Region: testRegion})
+	s, err := NewServer([]Credential{alice}, fakeOps(), ServerConfig{Region: serverRegion})
 	if err != nil {
 		t.Fatal(err)
 	}

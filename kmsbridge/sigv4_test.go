@@ -18,7 +18,7 @@ var sigTime = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 
 func testVerifier(t *testing.T) *Verifier {
 	t.Helper()
-	v, err := NewVerifier(testRegion, []Credential{alice}, func() time.Time { return sigTime }, 0)
+	v, err := NewVerifier(serverRegion, []Credential{alice}, func() time.Time { return sigTime }, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func wantCode(t *testing.T, err error, code string) {
 
 func TestVerifyAcceptsSDKSignature(t *testing.T) {
 	const body = `{"NumberOfBytes":16}`
-	r := signed(t, body, alice, testRegion, "kms", sigTime)
+	r := signed(t, body, alice, serverRegion, "kms", sigTime)
 	if !strings.Contains(r.Header.Get("Authorization"), "content-length") {
 		t.Fatalf("expected the signer to sign content-length: %s", r.Header.Get("Authorization"))
 	}
@@ -73,65 +73,65 @@ func TestVerifyRejects(t *testing.T) {
 		inText string
 	}{
 		{"no Authorization", func() *http.Request {
-			r := signed(t, body, alice, testRegion, "kms", sigTime)
+			r := signed(t, body, alice, serverRegion, "kms", sigTime)
 			r.Header.Del("Authorization")
 			return r
 		}, body, protoMissingAuth, "Missing Authentication Token"},
 		{"other algorithm", func() *http.Request {
-			r := signed(t, body, alice, testRegion, "kms", sigTime)
+			r := signed(t, body, alice, serverRegion, "kms", sigTime)
 			r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256", "AWS4-ECDSA-P256-SHA256", 1))
 			return r
 		}, body, protoIncompleteSig, "algorithm"},
 		{"no Signature", func() *http.Request {
-			r := signed(t, body, alice, testRegion, "kms", sigTime)
+			r := signed(t, body, alice, serverRegion, "kms", sigTime)
 			a := r.Header.Get("Authorization")
 			r.Header.Set("Authorization", a[:strings.Index(a, ", Signature=")])
 			return r
 		}, body, protoIncompleteSig, "Signature"},
 		{"short credential", func() *http.Request {
-			r := signed(t, body, alice, testRegion, "kms", sigTime)
+			r := signed(t, body, alice, serverRegion, "kms", sigTime)
 			r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), "/kms/aws4_request", "/kms", 1))
 			return r
 		}, body, protoIncompleteSig, "Credential"},
 		{"no X-Amz-Date", func() *http.Request {
-			r := signed(t, body, alice, testRegion, "kms", sigTime)
+			r := signed(t, body, alice, serverRegion, "kms", sigTime)
 			r.Header.Del("X-Amz-Date")
 			return r
 		}, body, protoIncompleteSig, "X-Amz-Date"},
 		{"signed header removed", func() *http.Request {
-			r := signed(t, body, alice, testRegion, "kms", sigTime)
+			r := signed(t, body, alice, serverRegion, "kms", sigTime)
 			r.Header.Del("X-Amz-Target")
 			return r
 		}, body, protoIncompleteSig, "x-amz-target"},
 		{"signed header changed", func() *http.Request {
-			r := signed(t, body, alice, testRegion, "kms", sigTime)
+			r := signed(t, body, alice, serverRegion, "kms", sigTime)
 			r.Header.Set("X-Amz-Target", "TrentService.Decrypt")
 			return r
 		}, body, protoInvalidSig, "does not match"},
-		{"body changed", func() *http.Request { return signed(t, body, alice, testRegion, "kms", sigTime) },
+		{"body changed", func() *http.Request { return signed(t, body, alice, serverRegion, "kms", sigTime) },
 			`{"NumberOfBytes":99}`, protoInvalidSig, "does not match"},
-		{"unknown access key", func() *http.Request { return signed(t, body, mallory, testRegion, "kms", sigTime) },
+		{"unknown access key", func() *http.Request { return signed(t, body, mallory, serverRegion, "kms", sigTime) },
 			body, protoUnrecognized, "security token"},
 		{"session token", func() *http.Request {
-			r := signed(t, body, alice, testRegion, "kms", sigTime)
+			r := signed(t, body, alice, serverRegion, "kms", sigTime)
 			r.Header.Set("X-Amz-Security-Token", "FwoGZXIvYXdzE")
 			return r
 		}, body, protoUnrecognized, "security token"},
 		{"other region", func() *http.Request { return signed(t, body, alice, "ap-south-1", "kms", sigTime) },
 			body, protoInvalidSig, "'ap-south-1'"},
-		{"other service", func() *http.Request { return signed(t, body, alice, testRegion, "dynamodb", sigTime) },
+		{"other service", func() *http.Request { return signed(t, body, alice, serverRegion, "dynamodb", sigTime) },
 			body, protoInvalidSig, "service"},
 		{"scope date differs from X-Amz-Date", func() *http.Request {
-			r := signed(t, body, alice, testRegion, "kms", sigTime)
+			r := signed(t, body, alice, serverRegion, "kms", sigTime)
 			r.Header.Set("X-Amz-Date", sigTime.Add(-24*time.Hour).Format(amzDateFormat))
 			return r
 		}, body, protoInvalidSig, "Date in Credential scope"},
 		{"5 minutes 1 second old", func() *http.Request {
-			return signed(t, body, alice, testRegion, "kms", sigTime.Add(-5*time.Minute-time.Second))
+			return signed(t, body, alice, serverRegion, "kms", sigTime.Add(-5*time.Minute-time.Second))
 		},
 			body, protoInvalidSig, "Signature expired: 20261124T115459Z is now earlier than 20261124T115500Z (20261124T120000Z - 5 min.)"},
 		{"5 minutes 1 second ahead", func() *http.Request {
-			return signed(t, body, alice, testRegion, "kms", sigTime.Add(5*time.Minute+time.Second))
+			return signed(t, body, alice, serverRegion, "kms", sigTime.Add(5*time.Minute+time.Second))
 		},
 			body, protoInvalidSig, "Signature not yet current"},
 	} {
@@ -149,7 +149,7 @@ func TestVerifyRejects(t *testing.T) {
 func TestVerifyAcceptsEdgeOfWindow(t *testing.T) {
 	const body = `{}`
 	for _, at := range []time.Time{sigTime.Add(-DefaultMaxClockSkew), sigTime.Add(DefaultMaxClockSkew)} {
-		if _, err := testVerifier(t).Verify(context.Background(), signed(t, body, alice, testRegion, "kms", at), []byte(body)); err != nil {
+		if _, err := testVerifier(t).Verify(context.Background(), signed(t, body, alice, serverRegion, "kms", at), []byte(body)); err != nil {
 			t.Fatalf("signed at %v: %v", at, err)
 		}
 	}

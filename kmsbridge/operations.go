@@ -1,0 +1,69 @@
+package kmsbridge
+
+import (
+	"context"
+	"encoding/json"
+)
+
+// ErrorCode and ErrorMessage make *Error a CodedError, so the server sends
+// its AWS exception name and message.
+func (e *Error) ErrorCode() string    { return e.Code }
+func (e *Error) ErrorMessage() string { return e.Message }
+
+// Operations is the bridge's table for NewServer: each AWS KMS operation the
+// bridge implements, by its name without the TrentService. prefix.
+func (b *Bridge) Operations() map[string]Operation {
+	return map[string]Operation{
+		"CreateKey":                       withResult(b.CreateKey),
+		"DescribeKey":                     withResult(b.DescribeKey),
+		"ListKeys":                        withResult(b.ListKeys),
+		"EnableKey":                       withoutResult(b.EnableKey),
+		"DisableKey":                      withoutResult(b.DisableKey),
+		"UpdateKeyDescription":            withoutResult(b.UpdateKeyDescription),
+		"CreateAlias":                     withoutResult(b.CreateAlias),
+		"UpdateAlias":                     withoutResult(b.UpdateAlias),
+		"DeleteAlias":                     withoutResult(b.DeleteAlias),
+		"ListAliases":                     withResult(b.ListAliases),
+		"Encrypt":                         withResult(b.Encrypt),
+		"Decrypt":                         withResult(b.Decrypt),
+		"GenerateDataKey":                 withResult(b.GenerateDataKey),
+		"GenerateDataKeyWithoutPlaintext": withResult(b.GenerateDataKeyWithoutPlaintext),
+		"ReEncrypt":                       withResult(b.ReEncrypt),
+		"GenerateRandom":                  withResult(b.GenerateRandom),
+	}
+}
+
+// decode reads an operation's JSON body into its request. A field of the
+// wrong type or bad base64 in a blob is a SerializationException, as AWS
+// answers it; the message names no value.
+func decode[Req any](body []byte) (*Req, error) {
+	in := new(Req)
+	if err := json.Unmarshal(body, in); err != nil {
+		return nil, &Error{Code: protoSerialization, Message: "the request body does not match the operation's input"}
+	}
+	return in, nil
+}
+
+func withResult[Req, Resp any](f func(context.Context, *Req) (*Resp, error)) Operation {
+	return func(ctx context.Context, _ string, body []byte) (any, error) {
+		in, err := decode[Req](body)
+		if err != nil {
+			return nil, err
+		}
+		out, err := f(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+}
+
+func withoutResult[Req any](f func(context.Context, *Req) error) Operation {
+	return func(ctx context.Context, _ string, body []byte) (any, error) {
+		in, err := decode[Req](body)
+		if err != nil {
+			return nil, err
+		}
+		return nil, f(ctx, in)
+	}
+}
