@@ -24,6 +24,7 @@ var commands = []command{
 	{"list-objects", "list the objects of a token", cmdListObjects},
 	{"delete-token", "delete a token and all its objects", cmdDeleteToken},
 	{"demo", "set up a demo token and sign with it (the quick start)", cmdDemo},
+	{"serve", "serve the AWS KMS JSON API over a token (kmsbridge)", cmdServe},
 }
 
 func usage(w io.Writer) {

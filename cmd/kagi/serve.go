@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/kagi-hsm/kagi/kmsbridge"
+)
+
+// serveConfig is the JSON file of `kagi serve --config`. The user PIN is
+// read from pin_file (or $KAGI_PIN), never from the file or a flag.
+type serveConfig struct {
+	Listen      string `json:"listen"`
+	Region      string `json:"region"`
+	Account     string `json:"account"`
+	Token       string `json:"token"`
+	PINFile     string `json:"pin_file"`
+	Credentials []struct {
+		AccessKeyID     string `json:"access_key_id"`
+		SecretAccessKey string `json:"secret_access_key"`
+		Principal       string `json:"principal"`
+	} `json:"credentials"`
+}
+
+func readServeConfig(path string) (*serveConfig, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading the configuration: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	var c serveConfig
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("configuration %s: %w", path, err)
+	}
+	return &c, nil
+}
+
+// cmdServe is `kagi serve`: the AWS KMS JSON 1.1 endpoint (kmsbridge) over
+// a token, until SIGTERM or SIGINT, which let requests in flight finish.
+func cmdServe(args []string, out io.Writer) error {
+	fs := newFlags("serve", "--config FILE [--listen ADDR] [--token LABEL]", out)
+	path := fs.String("config", "", "JSON configuration: listen, region, account, token, pin_file, credentials")
+	listen := fs.String("listen", "", "address to listen on, e.g. 127.0.0.1:4599 (overrides the configuration)")
+	label := fs.String("token", "", "label of the token (overrides the configuration)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *path == "" {
+		return fmt.Errorf("--config is required")
+	}
+	cfg, err := readServeConfig(*path)
+	if err != nil {
+		return err
+	}
+	if *listen != "" {
+		cfg.Listen = *listen
+	}
+	if *label != "" {
+		cfg.Token = *label
+	}
+	if cfg.Listen == "" || cfg.Token == "" {
+		return fmt.Errorf("the configuration needs listen and token")
+	}
+	pin, err := pinSource{"user PIN", cfg.PINFile, "KAGI_PIN"}.read(false)
+	if err != nil {
+		return err
+	}
+	creds := make([]kmsbridge.Credential, len(cfg.Credentials))
+	for i, c := range cfg.Credentials {
+		creds[i] = kmsbridge.Credential{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, Principal: c.Principal}
+	}
+
+	lib, err := openLibrary()
+	if err != nil {
+		return err
+	}
+	defer lib.Finalize()
+	bridge, err := kmsbridge.Open(lib, kmsbridge.Config{Region: cfg.Region, Account: cfg.Account, TokenLabel: cfg.Token, PIN: string(pin)})
+	clear(pin)
+	if err != nil {
+		return err
+	}
+	defer bridge.Close()
+	server, err := kmsbridge.NewServer(creds, bridge.Operations(), kmsbridge.ServerConfig{
+		Region: cfg.Region,
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, nil)),
+	})
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "kagi serve: AWS KMS endpoint on http://%s (region %s, account %s, token %q)\n", ln.Addr(), cfg.Region, cfg.Account, cfg.Token)
+	return server.Serve(ctx, ln)
+}
