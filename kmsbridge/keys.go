@@ -21,23 +21,29 @@ const (
 // the metadata each implies. The other AWS key specs are recognised so that
 // they give UnsupportedOperationException rather than ValidationException.
 var keySpecs = map[string]struct {
-	supported   bool
-	usages      []string
-	encryptAlgs []string
+	supported bool
+	usages    []string
 }{
-	KeySpecSymmetricDefault: {true, []string{KeyUsageEncryptDecrypt}, []string{EncryptionAlgorithmSymmetricDefault}},
-	"RSA_2048":              {}, "RSA_3072": {}, "RSA_4096": {},
-	"ECC_NIST_P256": {}, "ECC_NIST_P384": {}, "ECC_NIST_P521": {}, "ECC_SECG_P256K1": {},
-	"HMAC_224": {}, "HMAC_256": {}, "HMAC_384": {}, "HMAC_512": {},
+	KeySpecSymmetricDefault: {true, []string{KeyUsageEncryptDecrypt}},
+	"RSA_2048":              {true, rsaUsages}, "RSA_3072": {true, rsaUsages}, "RSA_4096": {true, rsaUsages},
+	"ECC_NIST_P256": {true, eccUsages}, "ECC_NIST_P384": {true, eccUsages}, "ECC_NIST_P521": {true, eccUsages},
+	"ECC_SECG_P256K1": {},
+	"HMAC_224":        {true, macUsages}, "HMAC_256": {true, macUsages}, "HMAC_384": {true, macUsages}, "HMAC_512": {true, macUsages},
 	"SM2": {},
 }
+
+var (
+	rsaUsages = []string{KeyUsageEncryptDecrypt, KeyUsageSignVerify}
+	eccUsages = []string{KeyUsageSignVerify}
+	macUsages = []string{KeyUsageGenerateVerifyMac}
+)
 
 // keyARN is the ARN of a key id.
 func (b *Bridge) keyARN(id string) string { return b.arn + "key/" + id }
 
 // metadata renders a key record as AWS's KeyMetadata.
 func (b *Bridge) metadata(rec *keyRecord) KeyMetadata {
-	spec := keySpecs[rec.KeySpec]
+	enc, sign, mac := keyAlgorithms(rec.KeySpec, rec.KeyUsage)
 	return KeyMetadata{
 		AWSAccountId:          b.cfg.Account,
 		KeyId:                 rec.KeyId,
@@ -51,7 +57,9 @@ func (b *Bridge) metadata(rec *keyRecord) KeyMetadata {
 		KeyManager:            KeyManagerCustomer,
 		CustomerMasterKeySpec: rec.KeySpec,
 		KeySpec:               rec.KeySpec,
-		EncryptionAlgorithms:  append([]string(nil), spec.encryptAlgs...),
+		EncryptionAlgorithms:  enc,
+		SigningAlgorithms:     sign,
+		MacAlgorithms:         mac,
 	}
 }
 
@@ -84,7 +92,7 @@ func (b *Bridge) CreateKey(ctx context.Context, in *CreateKeyRequest) (*CreateKe
 	}
 	usage := in.KeyUsage
 	if usage == "" {
-		usage = info.usages[0]
+		usage = KeyUsageEncryptDecrypt // AWS's default, whatever the spec
 	}
 	usageOK := false
 	for _, u := range info.usages {
@@ -132,20 +140,28 @@ func (b *Bridge) CreateKey(ctx context.Context, in *CreateKeyRequest) (*CreateKe
 			CurrentVersion: 1,
 			Versions:       []backingVersion{{Version: 1, CreationDate: date}},
 		}
-		hbk, err := b.generateHBK(sh, id, u, 1)
+		material, err := b.generateMaterial(sh, spec, usage, id, u, 1)
 		if err != nil {
-			return tokenError("generating a backing key", err)
+			return tokenError("generating key material", err)
+		}
+		undo := func() {
+			for _, h := range material {
+				b.lib.DestroyObject(sh, h)
+			}
 		}
 		v, err := json.Marshal(rec)
 		if err != nil {
-			b.lib.DestroyObject(sh, hbk)
+			undo()
 			return KMSInternalException("encoding key metadata: %v", err)
 		}
 		if _, err := b.lib.CreateObject(sh, dataTemplate(appKey, id, v)); err != nil {
-			b.lib.DestroyObject(sh, hbk)
+			undo()
 			return tokenError("storing key metadata", err)
 		}
-		created = &kmsKey{id: id, uuid: u, rec: rec, hbk: map[uint32]ck.ObjectHandle{1: hbk}}
+		created = &kmsKey{id: id, uuid: u, rec: rec, hbk: map[uint32]ck.ObjectHandle{}}
+		if spec == KeySpecSymmetricDefault {
+			created.hbk[1] = material[0]
+		}
 		return nil
 	})
 	if err != nil {

@@ -83,8 +83,12 @@ func TestCreateKeyRejects(t *testing.T) {
 		in   CreateKeyRequest
 		code string
 	}{
-		{"RSA not yet", CreateKeyRequest{KeySpec: "RSA_2048", KeyUsage: "SIGN_VERIFY"}, CodeUnsupportedOperation},
-		{"HMAC not yet", CreateKeyRequest{KeySpec: "HMAC_256"}, CodeUnsupportedOperation},
+		{"secp256k1 not yet", CreateKeyRequest{KeySpec: "ECC_SECG_P256K1", KeyUsage: "SIGN_VERIFY"}, CodeUnsupportedOperation},
+		{"HMAC default usage", CreateKeyRequest{KeySpec: "HMAC_256"}, CodeValidation},
+		{"HMAC for signing", CreateKeyRequest{KeySpec: "HMAC_256", KeyUsage: "SIGN_VERIFY"}, CodeValidation},
+		{"ECC default usage", CreateKeyRequest{KeySpec: "ECC_NIST_P256"}, CodeValidation},
+		{"ECC for encryption", CreateKeyRequest{KeySpec: "ECC_NIST_P384", KeyUsage: "ENCRYPT_DECRYPT"}, CodeValidation},
+		{"RSA for MACs", CreateKeyRequest{KeySpec: "RSA_2048", KeyUsage: "GENERATE_VERIFY_MAC"}, CodeValidation},
 		{"unknown spec", CreateKeyRequest{KeySpec: "AES_999"}, CodeValidation},
 		{"symmetric for signing", CreateKeyRequest{KeyUsage: "SIGN_VERIFY"}, CodeValidation},
 		{"unknown usage", CreateKeyRequest{KeyUsage: "EVERYTHING"}, CodeValidation},

@@ -30,6 +30,11 @@ func (b *Bridge) Operations() map[string]Operation {
 		"GenerateDataKeyWithoutPlaintext": withResult(b.GenerateDataKeyWithoutPlaintext),
 		"ReEncrypt":                       withResult(b.ReEncrypt),
 		"GenerateRandom":                  withResult(b.GenerateRandom),
+		"GetPublicKey":                    withResult(b.GetPublicKey),
+		"Sign":                            withResult(b.Sign),
+		"Verify":                          withResult(b.Verify),
+		"GenerateMac":                     withResult(b.GenerateMac),
+		"VerifyMac":                       withResult(b.VerifyMac),
 	}
 }
 

@@ -179,6 +179,9 @@ func (b *Bridge) decryptBlob(ctx context.Context, blob []byte, ectx map[string]s
 
 // Encrypt encrypts up to 4096 bytes under a symmetric KMS key.
 func (b *Bridge) Encrypt(ctx context.Context, in *EncryptRequest) (*EncryptResponse, error) {
+	if isRSAEncryption(in.EncryptionAlgorithm) {
+		return b.encryptRSA(ctx, in) // asymmetric.go
+	}
 	if len(in.Plaintext) < 1 || len(in.Plaintext) > maxPlaintext {
 		return nil, ValidationException("Plaintext must be 1 to %d bytes", maxPlaintext)
 	}
@@ -209,6 +212,9 @@ func (b *Bridge) Encrypt(ctx context.Context, in *EncryptRequest) (*EncryptRespo
 // Decrypt decrypts a blob from Encrypt, GenerateDataKey or ReEncrypt; the
 // key comes from the blob, and KeyId, when given, must name that key.
 func (b *Bridge) Decrypt(ctx context.Context, in *DecryptRequest) (*DecryptResponse, error) {
+	if isRSAEncryption(in.EncryptionAlgorithm) {
+		return b.decryptRSA(ctx, in) // asymmetric.go
+	}
 	if err := checkSymmetricAlgorithm(in.EncryptionAlgorithm); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,601 @@
+package kmsbridge
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/asn1"
+	"hash"
+	"math/big"
+
+	"github.com/kagi-hsm/kagi/token/ck"
+)
+
+// Asymmetric KMS keys (RSA_2048/3072/4096, ECC_NIST_P256/P384/P521) are key
+// pairs generated on the token with C_GenerateKeyPair: the private key is
+// CKA_TOKEN, CKA_PRIVATE, CKA_SENSITIVE, unextractable, with CKA_SIGN (usage
+// SIGN_VERIFY) or CKA_DECRYPT (ENCRYPT_DECRYPT); the public key object has
+// CKA_VERIFY or CKA_ENCRYPT. Both carry CKA_LABEL = the key id and CKA_ID =
+// the UUID's 16 bytes || the version (1) as big-endian uint32, as backing
+// keys do. HMAC keys (mac.go) are one secret key, labelled the same way.
+
+// Key usages and specs beyond the symmetric ones (AWS's spellings).
+const (
+	KeyUsageSignVerify        = "SIGN_VERIFY"
+	KeyUsageGenerateVerifyMac = "GENERATE_VERIFY_MAC"
+
+	MessageTypeRaw    = "RAW"
+	MessageTypeDigest = "DIGEST"
+
+	maxSignMessage = 4096 // Sign/Verify Message, GenerateMac Message
+)
+
+var (
+	rsaEncryptionAlgs = []string{"RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"}
+	rsaSigningAlgs    = []string{
+		"RSASSA_PSS_SHA_256", "RSASSA_PSS_SHA_384", "RSASSA_PSS_SHA_512",
+		"RSASSA_PKCS1_V1_5_SHA_256", "RSASSA_PKCS1_V1_5_SHA_384", "RSASSA_PKCS1_V1_5_SHA_512",
+	}
+)
+
+// asymSpecs are the key pair specs: RSA modulus bits or the EC curve's
+// CKA_EC_PARAMS (the namedCurve OID in DER) and its signing algorithm.
+var asymSpecs = map[string]struct {
+	rsaBits   int
+	ecParams  []byte
+	ecSignAlg string
+	ecBytes   int // field element length (r and s in PKCS#11's r || s)
+}{
+	"RSA_2048":      {rsaBits: 2048},
+	"RSA_3072":      {rsaBits: 3072},
+	"RSA_4096":      {rsaBits: 4096},
+	"ECC_NIST_P256": {ecParams: []byte{0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07}, ecSignAlg: "ECDSA_SHA_256", ecBytes: 32},
+	"ECC_NIST_P384": {ecParams: []byte{0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22}, ecSignAlg: "ECDSA_SHA_384", ecBytes: 48},
+	"ECC_NIST_P521": {ecParams: []byte{0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23}, ecSignAlg: "ECDSA_SHA_512", ecBytes: 66},
+}
+
+// keyAlgorithms lists what DescribeKey and GetPublicKey answer for a key of
+// that spec and usage: AWS lists only the algorithms of the key's usage.
+func keyAlgorithms(spec, usage string) (enc, sign, mac []string) {
+	if spec == KeySpecSymmetricDefault {
+		return []string{EncryptionAlgorithmSymmetricDefault}, nil, nil
+	}
+	if h, ok := hmacSpecs[spec]; ok {
+		return nil, nil, []string{h.alg}
+	}
+	a, ok := asymSpecs[spec]
+	if !ok {
+		return nil, nil, nil
+	}
+	switch {
+	case a.rsaBits != 0 && usage == KeyUsageEncryptDecrypt:
+		return append([]string(nil), rsaEncryptionAlgs...), nil, nil
+	case a.rsaBits != 0:
+		return nil, append([]string(nil), rsaSigningAlgs...), nil
+	}
+	return nil, []string{a.ecSignAlg}, nil
+}
+
+// generateMaterial makes version v of a new key's material on the token and
+// returns the handles it created (the HBK first for symmetric keys).
+func (b *Bridge) generateMaterial(sh ck.SessionHandle, spec, usage, keyID string, uuid [16]byte, v uint32) ([]ck.ObjectHandle, error) {
+	if spec == KeySpecSymmetricDefault {
+		h, err := b.generateHBK(sh, keyID, uuid, v)
+		if err != nil {
+			return nil, err
+		}
+		return []ck.ObjectHandle{h}, nil
+	}
+	if h, ok := hmacSpecs[spec]; ok {
+		k, err := b.lib.GenerateKey(sh, ck.Mechanism{Type: ck.CKM_GENERIC_SECRET_KEY_GEN}, []ck.Attribute{
+			ulongAttr(ck.CKA_CLASS, ck.ULong(ck.CKO_SECRET_KEY)),
+			ulongAttr(ck.CKA_KEY_TYPE, ck.ULong(ck.CKK_GENERIC_SECRET)),
+			ulongAttr(ck.CKA_VALUE_LEN, ck.ULong(h.keyLen)),
+			boolAttr(ck.CKA_TOKEN, true),
+			boolAttr(ck.CKA_PRIVATE, true),
+			boolAttr(ck.CKA_SENSITIVE, true),
+			boolAttr(ck.CKA_EXTRACTABLE, false),
+			boolAttr(ck.CKA_SIGN, true),
+			boolAttr(ck.CKA_VERIFY, true),
+			boolAttr(ck.CKA_ENCRYPT, false),
+			boolAttr(ck.CKA_DECRYPT, false),
+			boolAttr(ck.CKA_WRAP, false),
+			boolAttr(ck.CKA_UNWRAP, false),
+			boolAttr(ck.CKA_DERIVE, false),
+			bytesAttr(ck.CKA_LABEL, []byte(keyID)),
+			bytesAttr(ck.CKA_ID, hbkID(uuid, v)),
+		})
+		if err != nil {
+			return nil, err
+		}
+		return []ck.ObjectHandle{k}, nil
+	}
+	a := asymSpecs[spec]
+	sign := usage == KeyUsageSignVerify
+	common := func(class ck.ObjectClass) []ck.Attribute {
+		return []ck.Attribute{
+			ulongAttr(ck.CKA_CLASS, ck.ULong(class)),
+			boolAttr(ck.CKA_TOKEN, true),
+			boolAttr(ck.CKA_PRIVATE, true),
+			bytesAttr(ck.CKA_LABEL, []byte(keyID)),
+			bytesAttr(ck.CKA_ID, hbkID(uuid, v)),
+		}
+	}
+	pub := append(common(ck.CKO_PUBLIC_KEY),
+		boolAttr(ck.CKA_VERIFY, sign),
+		boolAttr(ck.CKA_ENCRYPT, !sign),
+		boolAttr(ck.CKA_WRAP, false),
+		boolAttr(ck.CKA_DERIVE, false),
+	)
+	priv := append(common(ck.CKO_PRIVATE_KEY),
+		boolAttr(ck.CKA_SENSITIVE, true),
+		boolAttr(ck.CKA_EXTRACTABLE, false),
+		boolAttr(ck.CKA_SIGN, sign),
+		boolAttr(ck.CKA_DECRYPT, !sign),
+		boolAttr(ck.CKA_UNWRAP, false),
+		boolAttr(ck.CKA_DERIVE, false),
+	)
+	m := ck.Mechanism{Type: ck.CKM_EC_KEY_PAIR_GEN}
+	if a.rsaBits != 0 {
+		m = ck.Mechanism{Type: ck.CKM_RSA_PKCS_KEY_PAIR_GEN}
+		pub = append(pub,
+			ulongAttr(ck.CKA_KEY_TYPE, ck.ULong(ck.CKK_RSA)),
+			ulongAttr(ck.CKA_MODULUS_BITS, ck.ULong(a.rsaBits)),
+			bytesAttr(ck.CKA_PUBLIC_EXPONENT, []byte{1, 0, 1}))
+		priv = append(priv, ulongAttr(ck.CKA_KEY_TYPE, ck.ULong(ck.CKK_RSA)))
+	} else {
+		pub = append(pub,
+			ulongAttr(ck.CKA_KEY_TYPE, ck.ULong(ck.CKK_EC)),
+			bytesAttr(ck.CKA_EC_PARAMS, a.ecParams))
+		priv = append(priv, ulongAttr(ck.CKA_KEY_TYPE, ck.ULong(ck.CKK_EC)))
+	}
+	hpub, hpriv, err := b.lib.GenerateKeyPair(sh, m, pub, priv)
+	if err != nil {
+		return nil, err
+	}
+	return []ck.ObjectHandle{hpriv, hpub}, nil
+}
+
+// keyObject finds the object of that class that holds the current version
+// of k's material (private or public key of a pair, or an HMAC key).
+func (b *Bridge) keyObject(sh ck.SessionHandle, k *kmsKey, v uint32, class ck.ObjectClass) (ck.ObjectHandle, error) {
+	hs, err := b.findAll(sh, []ck.Attribute{
+		ulongAttr(ck.CKA_CLASS, ck.ULong(class)),
+		bytesAttr(ck.CKA_ID, hbkID(k.uuid, v)),
+		bytesAttr(ck.CKA_LABEL, []byte(k.id)),
+	})
+	if err != nil {
+		return 0, tokenError("finding key material", err)
+	}
+	switch len(hs) {
+	case 0:
+		if err := b.checkLogin(sh); err != nil {
+			return 0, err
+		}
+		return 0, KMSInvalidStateException("%s: key material version %d is missing from the token", b.keyARN(k.id), v)
+	case 1:
+		return hs[0], nil
+	}
+	return 0, KMSInternalException("%s: %d key objects for version %d on the token", b.keyARN(k.id), len(hs), v)
+}
+
+// keyFor resolves keyID to a usable key of that usage, copied under b.mu.
+// A key of another usage or spec family gives InvalidKeyUsageException.
+func (b *Bridge) keyFor(keyID, usage string) (usableKey, keyRecord, error) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	k, err := b.resolve(keyID)
+	if err != nil {
+		return usableKey{}, keyRecord{}, err
+	}
+	switch k.rec.KeyState {
+	case KeyStateEnabled:
+	case KeyStateDisabled:
+		return usableKey{}, keyRecord{}, DisabledException("%s is disabled.", b.keyARN(k.rec.KeyId))
+	default:
+		return usableKey{}, keyRecord{}, KMSInvalidStateException("%s is %s", b.keyARN(k.rec.KeyId), k.rec.KeyState)
+	}
+	if k.rec.KeyUsage != usage || k.rec.KeySpec == KeySpecSymmetricDefault {
+		return usableKey{}, keyRecord{}, InvalidKeyUsageException("%s key usage is %s and key spec is %s", b.keyARN(k.rec.KeyId), k.rec.KeyUsage, k.rec.KeySpec)
+	}
+	return usableKey{k: k, keyID: k.rec.KeyId, version: k.rec.CurrentVersion}, k.rec, nil
+}
+
+// Request and response types (AWS's field names).
+
+type GetPublicKeyRequest struct {
+	KeyId       string
+	GrantTokens []string `json:",omitempty"`
+}
+
+type GetPublicKeyResponse struct {
+	KeyId                 string // ARN
+	PublicKey             []byte // DER SubjectPublicKeyInfo
+	CustomerMasterKeySpec string
+	KeySpec               string
+	KeyUsage              string
+	EncryptionAlgorithms  []string `json:",omitempty"`
+	SigningAlgorithms     []string `json:",omitempty"`
+}
+
+type SignRequest struct {
+	KeyId            string
+	Message          []byte
+	MessageType      string   `json:",omitempty"`
+	SigningAlgorithm string   `json:",omitempty"`
+	GrantTokens      []string `json:",omitempty"`
+	DryRun           bool     `json:",omitempty"`
+}
+
+type SignResponse struct {
+	KeyId            string // ARN
+	Signature        []byte
+	SigningAlgorithm string
+}
+
+type VerifyRequest struct {
+	KeyId            string
+	Message          []byte
+	MessageType      string `json:",omitempty"`
+	Signature        []byte
+	SigningAlgorithm string   `json:",omitempty"`
+	GrantTokens      []string `json:",omitempty"`
+	DryRun           bool     `json:",omitempty"`
+}
+
+type VerifyResponse struct {
+	KeyId            string // ARN
+	SignatureValid   bool
+	SigningAlgorithm string
+}
+
+// GetPublicKey answers the public key of an asymmetric key as DER
+// SubjectPublicKeyInfo, read from the token's CKA_PUBLIC_KEY_INFO.
+func (b *Bridge) GetPublicKey(ctx context.Context, in *GetPublicKeyRequest) (*GetPublicKeyResponse, error) {
+	b.mu.RLock()
+	k, err := b.resolve(in.KeyId)
+	var rec keyRecord
+	if err == nil {
+		rec = k.rec
+	}
+	b.mu.RUnlock()
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := asymSpecs[rec.KeySpec]; !ok {
+		return nil, UnsupportedOperationException("%s is not an asymmetric key", b.keyARN(rec.KeyId))
+	}
+	switch rec.KeyState {
+	case KeyStateEnabled:
+	case KeyStateDisabled:
+		return nil, DisabledException("%s is disabled.", b.keyARN(rec.KeyId))
+	default:
+		return nil, KMSInvalidStateException("%s is %s", b.keyARN(rec.KeyId), rec.KeyState)
+	}
+	var der []byte
+	err = b.withSession(ctx, func(sh ck.SessionHandle) error {
+		h, err := b.keyObject(sh, k, rec.CurrentVersion, ck.CKO_PUBLIC_KEY)
+		if err != nil {
+			return err
+		}
+		vs, err := b.lib.GetAttributeValue(sh, h, []ck.AttributeType{ck.CKA_PUBLIC_KEY_INFO})
+		if err == nil && vs[0].Err != 0 {
+			err = vs[0].Err
+		}
+		if err != nil {
+			return tokenError("reading the public key", err)
+		}
+		der = vs[0].Value
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	enc, sign, _ := keyAlgorithms(rec.KeySpec, rec.KeyUsage)
+	return &GetPublicKeyResponse{
+		KeyId: b.keyARN(rec.KeyId), PublicKey: der,
+		CustomerMasterKeySpec: rec.KeySpec, KeySpec: rec.KeySpec, KeyUsage: rec.KeyUsage,
+		EncryptionAlgorithms: enc, SigningAlgorithms: sign,
+	}, nil
+}
+
+// signAlg is how one AWS signing algorithm maps onto token mechanisms.
+type signAlg struct {
+	ec      bool
+	pss     bool
+	hash    ck.MechanismType // digest of PSS params / MGF
+	mgf     ck.MGF
+	newHash func() hash.Hash
+	raw     ck.MechanismType // message in, hashed on the token
+	digest  ck.MechanismType // digest in
+	info    []byte           // DigestInfo prefix for PKCS #1 v1.5 over a digest
+}
+
+var signAlgs = map[string]signAlg{
+	"RSASSA_PSS_SHA_256":        {pss: true, hash: ck.CKM_SHA256, mgf: ck.CKG_MGF1_SHA256, newHash: sha256.New, raw: ck.CKM_SHA256_RSA_PKCS_PSS, digest: ck.CKM_RSA_PKCS_PSS},
+	"RSASSA_PSS_SHA_384":        {pss: true, hash: ck.CKM_SHA384, mgf: ck.CKG_MGF1_SHA384, newHash: sha512.New384, raw: ck.CKM_SHA384_RSA_PKCS_PSS, digest: ck.CKM_RSA_PKCS_PSS},
+	"RSASSA_PSS_SHA_512":        {pss: true, hash: ck.CKM_SHA512, mgf: ck.CKG_MGF1_SHA512, newHash: sha512.New, raw: ck.CKM_SHA512_RSA_PKCS_PSS, digest: ck.CKM_RSA_PKCS_PSS},
+	"RSASSA_PKCS1_V1_5_SHA_256": {newHash: sha256.New, raw: ck.CKM_SHA256_RSA_PKCS, digest: ck.CKM_RSA_PKCS, info: []byte{0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20}},
+	"RSASSA_PKCS1_V1_5_SHA_384": {newHash: sha512.New384, raw: ck.CKM_SHA384_RSA_PKCS, digest: ck.CKM_RSA_PKCS, info: []byte{0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02, 0x05, 0x00, 0x04, 0x30}},
+	"RSASSA_PKCS1_V1_5_SHA_512": {newHash: sha512.New, raw: ck.CKM_SHA512_RSA_PKCS, digest: ck.CKM_RSA_PKCS, info: []byte{0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40}},
+	"ECDSA_SHA_256":             {ec: true, newHash: sha256.New, raw: ck.CKM_ECDSA_SHA256, digest: ck.CKM_ECDSA},
+	"ECDSA_SHA_384":             {ec: true, newHash: sha512.New384, raw: ck.CKM_ECDSA_SHA384, digest: ck.CKM_ECDSA},
+	"ECDSA_SHA_512":             {ec: true, newHash: sha512.New, raw: ck.CKM_ECDSA_SHA512, digest: ck.CKM_ECDSA},
+}
+
+// signMechanism checks a Sign/Verify request against the key and returns
+// the token mechanism and the data to give it.
+func (b *Bridge) signMechanism(rec keyRecord, algName, msgType string, msg []byte) (signAlg, ck.Mechanism, []byte, error) {
+	if len(msg) < 1 || len(msg) > maxSignMessage {
+		return signAlg{}, ck.Mechanism{}, nil, ValidationException("Message must be 1 to %d bytes", maxSignMessage)
+	}
+	alg, ok := signAlgs[algName]
+	if !ok {
+		if algName == "" {
+			return signAlg{}, ck.Mechanism{}, nil, ValidationException("SigningAlgorithm is required")
+		}
+		return signAlg{}, ck.Mechanism{}, nil, ValidationException("SigningAlgorithm %q is not valid", algName)
+	}
+	_, sign, _ := keyAlgorithms(rec.KeySpec, rec.KeyUsage)
+	valid := false
+	for _, s := range sign {
+		valid = valid || s == algName
+	}
+	if !valid {
+		return signAlg{}, ck.Mechanism{}, nil, InvalidKeyUsageException("SigningAlgorithm %s is not compatible with %s (%s)", algName, b.keyARN(rec.KeyId), rec.KeySpec)
+	}
+	var m ck.Mechanism
+	data := msg
+	switch msgType {
+	case "", MessageTypeRaw:
+		m.Type = alg.raw
+	case MessageTypeDigest:
+		if len(msg) != alg.newHash().Size() {
+			return signAlg{}, ck.Mechanism{}, nil, ValidationException("Digest is invalid length for algorithm %s", algName)
+		}
+		m.Type = alg.digest
+		if alg.info != nil {
+			data = append(append([]byte(nil), alg.info...), msg...)
+		}
+	default:
+		return signAlg{}, ck.Mechanism{}, nil, ValidationException("MessageType %q is not valid", msgType)
+	}
+	if alg.pss {
+		m.Param = ck.RSAPKCSPSSParams{Hash: alg.hash, MGF: alg.mgf, SaltLen: ck.ULong(alg.newHash().Size())}
+	}
+	return alg, m, data, nil
+}
+
+// Sign signs a message or digest with an asymmetric SIGN_VERIFY key's
+// private key on the token. ECDSA signatures are DER, as AWS returns them.
+func (b *Bridge) Sign(ctx context.Context, in *SignRequest) (*SignResponse, error) {
+	uk, rec, err := b.keyFor(in.KeyId, KeyUsageSignVerify)
+	if err != nil {
+		return nil, err
+	}
+	alg, m, data, err := b.signMechanism(rec, in.SigningAlgorithm, in.MessageType, in.Message)
+	if err != nil {
+		return nil, err
+	}
+	if in.DryRun {
+		return nil, DryRunOperationException()
+	}
+	var sig []byte
+	err = b.withSession(ctx, func(sh ck.SessionHandle) error {
+		h, err := b.keyObject(sh, uk.k, uk.version, ck.CKO_PRIVATE_KEY)
+		if err != nil {
+			return err
+		}
+		if err := b.lib.SignInit(sh, m, h); err != nil {
+			return tokenError("starting a signature", err)
+		}
+		out := make([]byte, 1024)
+		n, err := b.lib.Sign(sh, data, out)
+		if err != nil {
+			return tokenError("signing", err)
+		}
+		sig = out[:n]
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if alg.ec {
+		if sig, err = ecdsaDER(sig); err != nil {
+			return nil, err
+		}
+	}
+	return &SignResponse{KeyId: b.keyARN(uk.keyID), Signature: sig, SigningAlgorithm: in.SigningAlgorithm}, nil
+}
+
+// Verify checks a signature with the key's public key on the token: valid
+// gives SignatureValid true, invalid KMSInvalidSignatureException.
+func (b *Bridge) Verify(ctx context.Context, in *VerifyRequest) (*VerifyResponse, error) {
+	uk, rec, err := b.keyFor(in.KeyId, KeyUsageSignVerify)
+	if err != nil {
+		return nil, err
+	}
+	alg, m, data, err := b.signMechanism(rec, in.SigningAlgorithm, in.MessageType, in.Message)
+	if err != nil {
+		return nil, err
+	}
+	if len(in.Signature) < 1 || len(in.Signature) > 6144 {
+		return nil, ValidationException("Signature must be 1 to 6144 bytes")
+	}
+	if in.DryRun {
+		return nil, DryRunOperationException()
+	}
+	sig := in.Signature
+	if alg.ec {
+		var ok bool
+		if sig, ok = ecdsaRaw(sig, asymSpecs[rec.KeySpec].ecBytes); !ok {
+			return nil, invalidSignature()
+		}
+	}
+	err = b.withSession(ctx, func(sh ck.SessionHandle) error {
+		h, err := b.keyObject(sh, uk.k, uk.version, ck.CKO_PUBLIC_KEY)
+		if err != nil {
+			return err
+		}
+		if err := b.lib.VerifyInit(sh, m, h); err != nil {
+			return tokenError("starting a verification", err)
+		}
+		if err := b.lib.Verify(sh, data, sig); err != nil {
+			switch ck.ErrorRV(err) {
+			case ck.CKR_SIGNATURE_INVALID, ck.CKR_SIGNATURE_LEN_RANGE:
+				return invalidSignature()
+			}
+			return tokenError("verifying", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &VerifyResponse{KeyId: b.keyARN(uk.keyID), SignatureValid: true, SigningAlgorithm: in.SigningAlgorithm}, nil
+}
+
+func invalidSignature() *Error {
+	return newError(CodeKMSInvalidSignature, "The signature is not valid for the message, key and signing algorithm.")
+}
+
+type ecdsaSig struct{ R, S *big.Int }
+
+// ecdsaDER turns PKCS#11's r || s into the DER ECDSA-Sig-Value.
+func ecdsaDER(rs []byte) ([]byte, error) {
+	if len(rs) == 0 || len(rs)%2 != 0 {
+		return nil, KMSInternalException("the token gave an ECDSA signature of %d bytes", len(rs))
+	}
+	h := len(rs) / 2
+	der, err := asn1.Marshal(ecdsaSig{new(big.Int).SetBytes(rs[:h]), new(big.Int).SetBytes(rs[h:])})
+	if err != nil {
+		return nil, KMSInternalException("encoding an ECDSA signature: %v", err)
+	}
+	return der, nil
+}
+
+// ecdsaRaw turns a DER ECDSA-Sig-Value into r || s of n bytes each.
+func ecdsaRaw(der []byte, n int) ([]byte, bool) {
+	var s ecdsaSig
+	rest, err := asn1.Unmarshal(der, &s)
+	if err != nil || len(rest) != 0 || s.R.Sign() <= 0 || s.S.Sign() <= 0 ||
+		len(s.R.Bytes()) > n || len(s.S.Bytes()) > n {
+		return nil, false
+	}
+	out := make([]byte, 2*n)
+	s.R.FillBytes(out[:n])
+	s.S.FillBytes(out[n:])
+	return out, true
+}
+
+// RSA encryption (RSAES_OAEP_SHA_1 / RSAES_OAEP_SHA_256): the ciphertext is
+// the raw OAEP ciphertext, as AWS's is, not a kagi blob.
+
+func isRSAEncryption(alg string) bool {
+	return alg == "RSAES_OAEP_SHA_1" || alg == "RSAES_OAEP_SHA_256"
+}
+
+func oaepMechanism(alg string) (ck.Mechanism, int) {
+	if alg == "RSAES_OAEP_SHA_1" {
+		return ck.Mechanism{Type: ck.CKM_RSA_PKCS_OAEP, Param: ck.RSAPKCSOAEPParams{Hash: ck.CKM_SHA_1, MGF: ck.CKG_MGF1_SHA1}}, 20
+	}
+	return ck.Mechanism{Type: ck.CKM_RSA_PKCS_OAEP, Param: ck.RSAPKCSOAEPParams{Hash: ck.CKM_SHA256, MGF: ck.CKG_MGF1_SHA256}}, 32
+}
+
+// rsaCryptKey resolves an ENCRYPT_DECRYPT RSA key for alg.
+func (b *Bridge) rsaCryptKey(keyID, alg string) (usableKey, int, error) {
+	uk, rec, err := b.keyFor(keyID, KeyUsageEncryptDecrypt)
+	if err != nil {
+		return usableKey{}, 0, err
+	}
+	bits := asymSpecs[rec.KeySpec].rsaBits
+	if bits == 0 {
+		return usableKey{}, 0, InvalidKeyUsageException("EncryptionAlgorithm %s is not compatible with %s (%s)", alg, b.keyARN(rec.KeyId), rec.KeySpec)
+	}
+	return uk, bits / 8, nil
+}
+
+// encryptRSA is Encrypt with an RSAES_OAEP_* algorithm.
+func (b *Bridge) encryptRSA(ctx context.Context, in *EncryptRequest) (*EncryptResponse, error) {
+	if len(in.EncryptionContext) != 0 {
+		return nil, ValidationException("EncryptionContext is not supported with asymmetric keys")
+	}
+	uk, k, err := b.rsaCryptKey(in.KeyId, in.EncryptionAlgorithm)
+	if err != nil {
+		return nil, err
+	}
+	m, hLen := oaepMechanism(in.EncryptionAlgorithm)
+	if max := k - 2*hLen - 2; len(in.Plaintext) < 1 || len(in.Plaintext) > max {
+		return nil, ValidationException("Plaintext must be 1 to %d bytes for %s with this key", max, in.EncryptionAlgorithm)
+	}
+	if in.DryRun {
+		return nil, DryRunOperationException()
+	}
+	var ct []byte
+	err = b.withSession(ctx, func(sh ck.SessionHandle) error {
+		h, err := b.keyObject(sh, uk.k, uk.version, ck.CKO_PUBLIC_KEY)
+		if err != nil {
+			return err
+		}
+		if err := b.lib.EncryptInit(sh, m, h); err != nil {
+			return tokenError("starting RSA-OAEP", err)
+		}
+		out := make([]byte, k)
+		n, err := b.lib.Encrypt(sh, in.Plaintext, out)
+		if err != nil {
+			return tokenError("encrypting", err)
+		}
+		ct = out[:n]
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &EncryptResponse{CiphertextBlob: ct, KeyId: b.keyARN(uk.keyID), EncryptionAlgorithm: in.EncryptionAlgorithm}, nil
+}
+
+// decryptRSA is Decrypt with an RSAES_OAEP_* algorithm: KeyId is required.
+func (b *Bridge) decryptRSA(ctx context.Context, in *DecryptRequest) (*DecryptResponse, error) {
+	if in.KeyId == "" {
+		return nil, ValidationException("KeyId is required to decrypt with an asymmetric key")
+	}
+	if len(in.EncryptionContext) != 0 {
+		return nil, ValidationException("EncryptionContext is not supported with asymmetric keys")
+	}
+	uk, k, err := b.rsaCryptKey(in.KeyId, in.EncryptionAlgorithm)
+	if err != nil {
+		return nil, err
+	}
+	if len(in.CiphertextBlob) != k {
+		return nil, InvalidCiphertextException("the ciphertext is not valid for this key and algorithm")
+	}
+	if in.DryRun {
+		return nil, DryRunOperationException()
+	}
+	m, _ := oaepMechanism(in.EncryptionAlgorithm)
+	var pt []byte
+	err = b.withSession(ctx, func(sh ck.SessionHandle) error {
+		h, err := b.keyObject(sh, uk.k, uk.version, ck.CKO_PRIVATE_KEY)
+		if err != nil {
+			return err
+		}
+		if err := b.lib.DecryptInit(sh, m, h); err != nil {
+			return tokenError("starting RSA-OAEP", err)
+		}
+		out := make([]byte, k)
+		n, err := b.lib.Decrypt(sh, in.CiphertextBlob, out)
+		if err != nil {
+			switch ck.ErrorRV(err) {
+			case ck.CKR_ENCRYPTED_DATA_INVALID, ck.CKR_ENCRYPTED_DATA_LEN_RANGE:
+				return InvalidCiphertextException("the ciphertext is not valid for this key and algorithm")
+			}
+			return tokenError("decrypting", err)
+		}
+		pt = out[:n]
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &DecryptResponse{KeyId: b.keyARN(uk.keyID), Plaintext: pt, EncryptionAlgorithm: in.EncryptionAlgorithm}, nil
+}
