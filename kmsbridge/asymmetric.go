@@ -515,6 +515,29 @@ func (b *Bridge) rsaCryptKey(keyID, alg string) (usableKey, int, error) {
 	return uk, bits / 8, nil
 }
 
+// checkNotAsymmetric: Decrypt with SYMMETRIC_DEFAULT (or no algorithm)
+// and a KeyId that names an RSA key is InvalidKeyUsageException, as AWS
+// answers an algorithm that does not fit the key, rather than the
+// InvalidCiphertextException that parsing RSA ciphertext as a blob gives.
+func (b *Bridge) checkNotAsymmetric(keyID, alg string) error {
+	if keyID == "" {
+		return nil
+	}
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	k, err := b.resolve(keyID)
+	if err != nil {
+		return nil // Decrypt reports it in its usual order
+	}
+	if _, ok := asymSpecs[k.rec.KeySpec]; ok {
+		if alg == "" {
+			alg = EncryptionAlgorithmSymmetricDefault
+		}
+		return InvalidKeyUsageException("EncryptionAlgorithm %s is not compatible with %s (%s)", alg, b.keyARN(k.rec.KeyId), k.rec.KeySpec)
+	}
+	return nil
+}
+
 // encryptRSA is Encrypt with an RSAES_OAEP_* algorithm.
 func (b *Bridge) encryptRSA(ctx context.Context, in *EncryptRequest) (*EncryptResponse, error) {
 	if len(in.EncryptionContext) != 0 {

@@ -265,6 +265,8 @@ func TestRSAEncryptRejects(t *testing.T) {
 	wantCode(t, err, CodeValidation) // no KeyId
 	_, err = b.Decrypt(bg, &DecryptRequest{KeyId: enc, CiphertextBlob: ct.CiphertextBlob, EncryptionAlgorithm: "RSAES_OAEP_SHA_1"})
 	wantCode(t, err, CodeInvalidCiphertext) // the other hash
+	_, err = b.Decrypt(bg, &DecryptRequest{KeyId: enc, CiphertextBlob: ct.CiphertextBlob})
+	wantCode(t, err, CodeInvalidKeyUsage) // no algorithm: SYMMETRIC_DEFAULT
 	_, err = b.GenerateDataKey(bg, &GenerateDataKeyRequest{KeyId: enc, KeySpec: "AES_256"})
 	wantCode(t, err, CodeInvalidKeyUsage)
 }

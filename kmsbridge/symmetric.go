@@ -215,6 +215,9 @@ func (b *Bridge) Decrypt(ctx context.Context, in *DecryptRequest) (*DecryptRespo
 	if isRSAEncryption(in.EncryptionAlgorithm) {
 		return b.decryptRSA(ctx, in) // asymmetric.go
 	}
+	if err := b.checkNotAsymmetric(in.KeyId, in.EncryptionAlgorithm); err != nil {
+		return nil, err
+	}
 	if err := checkSymmetricAlgorithm(in.EncryptionAlgorithm); err != nil {
 		return nil, err
 	}
