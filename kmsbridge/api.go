@@ -40,8 +40,9 @@ const (
 
 	KeyUsageEncryptDecrypt = "ENCRYPT_DECRYPT"
 
-	KeyStateEnabled  = "Enabled"
-	KeyStateDisabled = "Disabled"
+	KeyStateEnabled         = "Enabled"
+	KeyStateDisabled        = "Disabled"
+	KeyStatePendingDeletion = "PendingDeletion"
 
 	OriginAWSKMS = "AWS_KMS"
 
@@ -55,27 +56,28 @@ const (
 
 // KeyMetadata is AWS's KeyMetadata structure (DescribeKey, CreateKey).
 type KeyMetadata struct {
-	AWSAccountId          string
-	KeyId                 string
-	Arn                   string
-	CreationDate          Timestamp
-	Enabled               bool
-	Description           string
-	KeyUsage              string
-	KeyState              string
-	DeletionDate          *Timestamp `json:",omitempty"`
-	ValidTo               *Timestamp `json:",omitempty"`
-	Origin                string
-	KeyManager            string
-	CustomerMasterKeySpec string
-	KeySpec               string
-	EncryptionAlgorithms  []string `json:",omitempty"`
-	SigningAlgorithms     []string `json:",omitempty"`
-	MacAlgorithms         []string `json:",omitempty"`
-	MultiRegion           bool
+	AWSAccountId                string
+	KeyId                       string
+	Arn                         string
+	CreationDate                Timestamp
+	Enabled                     bool
+	Description                 string
+	KeyUsage                    string
+	KeyState                    string
+	DeletionDate                *Timestamp `json:",omitempty"`
+	PendingDeletionWindowInDays *int32     `json:",omitempty"`
+	ValidTo                     *Timestamp `json:",omitempty"`
+	Origin                      string
+	KeyManager                  string
+	CustomerMasterKeySpec       string
+	KeySpec                     string
+	EncryptionAlgorithms        []string `json:",omitempty"`
+	SigningAlgorithms           []string `json:",omitempty"`
+	MacAlgorithms               []string `json:",omitempty"`
+	MultiRegion                 bool
 }
 
-// Tag is one resource tag (accepted by CreateKey; stored from a later slice).
+// Tag is one resource tag (CreateKey, TagResource, ListResourceTags).
 type Tag struct {
 	TagKey   string
 	TagValue string

@@ -39,19 +39,21 @@ func (b *Bridge) keyARN(id string) string { return b.arn + "key/" + id }
 func (b *Bridge) metadata(rec *keyRecord) KeyMetadata {
 	spec := keySpecs[rec.KeySpec]
 	return KeyMetadata{
-		AWSAccountId:          b.cfg.Account,
-		KeyId:                 rec.KeyId,
-		Arn:                   b.keyARN(rec.KeyId),
-		CreationDate:          rec.CreationDate,
-		Enabled:               rec.KeyState == KeyStateEnabled,
-		Description:           rec.Description,
-		KeyUsage:              rec.KeyUsage,
-		KeyState:              rec.KeyState,
-		Origin:                rec.Origin,
-		KeyManager:            KeyManagerCustomer,
-		CustomerMasterKeySpec: rec.KeySpec,
-		KeySpec:               rec.KeySpec,
-		EncryptionAlgorithms:  append([]string(nil), spec.encryptAlgs...),
+		AWSAccountId:                b.cfg.Account,
+		KeyId:                       rec.KeyId,
+		Arn:                         b.keyARN(rec.KeyId),
+		CreationDate:                rec.CreationDate,
+		Enabled:                     rec.KeyState == KeyStateEnabled,
+		Description:                 rec.Description,
+		KeyUsage:                    rec.KeyUsage,
+		KeyState:                    rec.KeyState,
+		Origin:                      rec.Origin,
+		KeyManager:                  KeyManagerCustomer,
+		CustomerMasterKeySpec:       rec.KeySpec,
+		KeySpec:                     rec.KeySpec,
+		DeletionDate:                rec.DeletionDate,
+		PendingDeletionWindowInDays: pendingWindow(rec),
+		EncryptionAlgorithms:        append([]string(nil), spec.encryptAlgs...),
 	}
 }
 
@@ -110,9 +112,13 @@ func (b *Bridge) CreateKey(ctx context.Context, in *CreateKeyRequest) (*CreateKe
 	if err := checkDescription(in.Description); err != nil {
 		return nil, err
 	}
+	tags, err := mergeTags(nil, in.Tags)
+	if err != nil {
+		return nil, err
+	}
 
 	var created *kmsKey
-	err := b.withSession(ctx, func(sh ck.SessionHandle) error {
+	err = b.withSession(ctx, func(sh ck.SessionHandle) error {
 		var u [16]byte
 		if err := b.lib.GenerateRandom(sh, u[:]); err != nil {
 			return tokenError("generating a key id", err)
@@ -120,7 +126,7 @@ func (b *Bridge) CreateKey(ctx context.Context, in *CreateKeyRequest) (*CreateKe
 		u[6] = u[6]&0x0f | 0x40 // version 4
 		u[8] = u[8]&0x3f | 0x80 // RFC 9562 variant
 		id := formatUUID(u)
-		date := now()
+		date := b.now()
 		rec := keyRecord{
 			KeyId:          id,
 			CreationDate:   date,
@@ -131,6 +137,7 @@ func (b *Bridge) CreateKey(ctx context.Context, in *CreateKeyRequest) (*CreateKe
 			KeyState:       KeyStateEnabled,
 			CurrentVersion: 1,
 			Versions:       []backingVersion{{Version: 1, CreationDate: date}},
+			Tags:           tags,
 		}
 		hbk, err := b.generateHBK(sh, id, u, 1)
 		if err != nil {

@@ -30,6 +30,16 @@ func (b *Bridge) Operations() map[string]Operation {
 		"GenerateDataKeyWithoutPlaintext": withResult(b.GenerateDataKeyWithoutPlaintext),
 		"ReEncrypt":                       withResult(b.ReEncrypt),
 		"GenerateRandom":                  withResult(b.GenerateRandom),
+		"TagResource":                     withoutResult(b.TagResource),
+		"UntagResource":                   withoutResult(b.UntagResource),
+		"ListResourceTags":                withResult(b.ListResourceTags),
+		"ScheduleKeyDeletion":             withResult(b.ScheduleKeyDeletion),
+		"CancelKeyDeletion":               withResult(b.CancelKeyDeletion),
+		"EnableKeyRotation":               withoutResult(b.EnableKeyRotation),
+		"DisableKeyRotation":              withoutResult(b.DisableKeyRotation),
+		"GetKeyRotationStatus":            withResult(b.GetKeyRotationStatus),
+		"RotateKeyOnDemand":               withResult(b.RotateKeyOnDemand),
+		"ListKeyRotations":                withResult(b.ListKeyRotations),
 	}
 }
 
