@@ -321,6 +321,9 @@ func (b *Bridge) UpdateKeyDescription(ctx context.Context, in *UpdateKeyDescript
 		return err
 	}
 	return b.updateKey(ctx, in.KeyId, func(rec *keyRecord) error {
+		if rec.KeyState == KeyStatePendingDeletion {
+			return KMSInvalidStateException("%s is pending deletion.", b.keyARN(rec.KeyId))
+		}
 		rec.Description = in.Description
 		return nil
 	})

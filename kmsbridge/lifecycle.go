@@ -2,6 +2,7 @@ package kmsbridge
 
 import (
 	"context"
+	"errors"
 	"log"
 	"sort"
 	"time"
@@ -165,6 +166,8 @@ func (b *Bridge) startMaintenance() {
 // maintain destroys the keys whose deletion date has passed and rotates the
 // enabled keys whose automatic rotation is due. It holds b.mu throughout, so
 // operations wait for it (it is quick unless many keys fall due at once).
+// A key that fails does not hold up the others; the errors are joined and
+// the next run tries again.
 func (b *Bridge) maintain(ctx context.Context) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -174,22 +177,29 @@ func (b *Bridge) maintain(ctx context.Context) error {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
+	var errs []error
 	for _, id := range ids {
 		k := b.keys[id]
 		switch {
 		case k.rec.KeyState == KeyStatePendingDeletion && k.rec.DeletionDate != nil && !now.Before(k.rec.DeletionDate.Time):
 			if err := b.withSession(ctx, func(sh ck.SessionHandle) error { return b.destroyKeyLocked(sh, k) }); err != nil {
-				return err
+				if err == errClosed {
+					return err
+				}
+				errs = append(errs, err)
 			}
 		case k.rec.KeyState == KeyStateEnabled && k.rec.RotationEnabled && k.rec.NextRotationDate != nil && !now.Before(k.rec.NextRotationDate.Time):
 			// Disabled keys are not rotated (AWS): a key enabled again
 			// after its date rotates at the next run.
 			if err := b.rotateLocked(ctx, k, RotationTypeAutomatic, now); err != nil {
-				return err
+				if err == errClosed {
+					return err
+				}
+				errs = append(errs, err)
 			}
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // destroyKeyLocked destroys every token object of key k (its backing keys,

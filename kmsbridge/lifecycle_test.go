@@ -141,6 +141,15 @@ func TestScheduleAndCancelKeyDeletion(t *testing.T) {
 	wantCode(t, b.EnableKeyRotation(bg, &EnableKeyRotationRequest{KeyId: md.KeyId}), CodeKMSInvalidState)
 	_, err = b.RotateKeyOnDemand(bg, &RotateKeyOnDemandRequest{KeyId: md.KeyId})
 	wantCode(t, err, CodeKMSInvalidState)
+	wantCode(t, b.UpdateKeyDescription(bg, &UpdateKeyDescriptionRequest{KeyId: md.KeyId, Description: "x"}), CodeKMSInvalidState)
+	wantCode(t, b.CreateAlias(bg, &CreateAliasRequest{AliasName: "alias/doomed", TargetKeyId: md.KeyId}), CodeKMSInvalidState)
+	// Reading works: tags, rotation status, aliases.
+	if _, err := b.ListResourceTags(bg, &ListResourceTagsRequest{KeyId: md.KeyId}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.GetKeyRotationStatus(bg, &GetKeyRotationStatusRequest{KeyId: md.KeyId}); err != nil {
+		t.Fatal(err)
+	}
 
 	// Before the window ends, cancelling leaves a Disabled key that works
 	// again once enabled, with its old blobs.
