@@ -307,3 +307,37 @@ func TestRestartKeepsLifecycle(t *testing.T) {
 		t.Fatalf("pending deletion after restart: %+v", d.KeyMetadata)
 	}
 }
+
+// TestRotationUnderLoad rotates while other goroutines encrypt and decrypt:
+// every blob decrypts, whichever version it names (run with -race).
+func TestRotationUnderLoad(t *testing.T) {
+	b, _, _, _ := newClockBridge(t)
+	md := mustCreate(t, b, "busy")
+	done := make(chan error, 4)
+	for g := 0; g < 4; g++ {
+		go func() {
+			for i := 0; i < 20; i++ {
+				enc, err := b.Encrypt(bg, &EncryptRequest{KeyId: md.KeyId, Plaintext: []byte("p")})
+				if err != nil {
+					done <- err
+					return
+				}
+				if _, err := b.Decrypt(bg, &DecryptRequest{CiphertextBlob: enc.CiphertextBlob}); err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for i := 0; i < 5; i++ {
+		if err := b.RotateKeyOnDemandOK(t, md.KeyId); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for g := 0; g < 4; g++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
