@@ -56,25 +56,27 @@ const (
 
 // KeyMetadata is AWS's KeyMetadata structure (DescribeKey, CreateKey).
 type KeyMetadata struct {
-	AWSAccountId                string
-	KeyId                       string
-	Arn                         string
-	CreationDate                Timestamp
-	Enabled                     bool
-	Description                 string
-	KeyUsage                    string
-	KeyState                    string
-	DeletionDate                *Timestamp `json:",omitempty"`
-	PendingDeletionWindowInDays *int32     `json:",omitempty"`
-	ValidTo                     *Timestamp `json:",omitempty"`
-	Origin                      string
-	KeyManager                  string
-	CustomerMasterKeySpec       string
-	KeySpec                     string
-	EncryptionAlgorithms        []string `json:",omitempty"`
-	SigningAlgorithms           []string `json:",omitempty"`
-	MacAlgorithms               []string `json:",omitempty"`
-	MultiRegion                 bool
+	AWSAccountId          string
+	KeyId                 string
+	Arn                   string
+	CreationDate          Timestamp
+	Enabled               bool
+	Description           string
+	KeyUsage              string
+	KeyState              string
+	DeletionDate          *Timestamp `json:",omitempty"`
+	ValidTo               *Timestamp `json:",omitempty"`
+	Origin                string
+	KeyManager            string
+	CustomerMasterKeySpec string
+	KeySpec               string
+	EncryptionAlgorithms  []string `json:",omitempty"`
+	SigningAlgorithms     []string `json:",omitempty"`
+	MacAlgorithms         []string `json:",omitempty"`
+	MultiRegion           bool
+
+	// While KeyState is PendingDeletion (lifecycle.go).
+	PendingDeletionWindowInDays *int32 `json:",omitempty"`
 }
 
 // Tag is one resource tag (CreateKey, TagResource, ListResourceTags).

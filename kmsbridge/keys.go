@@ -38,23 +38,23 @@ func (b *Bridge) keyARN(id string) string { return b.arn + "key/" + id }
 // metadata renders a key record as AWS's KeyMetadata.
 func (b *Bridge) metadata(rec *keyRecord) KeyMetadata {
 	spec := keySpecs[rec.KeySpec]
-	return KeyMetadata{
-		AWSAccountId:                b.cfg.Account,
-		KeyId:                       rec.KeyId,
-		Arn:                         b.keyARN(rec.KeyId),
-		CreationDate:                rec.CreationDate,
-		Enabled:                     rec.KeyState == KeyStateEnabled,
-		Description:                 rec.Description,
-		KeyUsage:                    rec.KeyUsage,
-		KeyState:                    rec.KeyState,
-		Origin:                      rec.Origin,
-		KeyManager:                  KeyManagerCustomer,
-		CustomerMasterKeySpec:       rec.KeySpec,
-		KeySpec:                     rec.KeySpec,
-		DeletionDate:                rec.DeletionDate,
-		PendingDeletionWindowInDays: pendingWindow(rec),
-		EncryptionAlgorithms:        append([]string(nil), spec.encryptAlgs...),
+	md := KeyMetadata{
+		AWSAccountId:          b.cfg.Account,
+		KeyId:                 rec.KeyId,
+		Arn:                   b.keyARN(rec.KeyId),
+		CreationDate:          rec.CreationDate,
+		Enabled:               rec.KeyState == KeyStateEnabled,
+		Description:           rec.Description,
+		KeyUsage:              rec.KeyUsage,
+		KeyState:              rec.KeyState,
+		Origin:                rec.Origin,
+		KeyManager:            KeyManagerCustomer,
+		CustomerMasterKeySpec: rec.KeySpec,
+		KeySpec:               rec.KeySpec,
+		EncryptionAlgorithms:  append([]string(nil), spec.encryptAlgs...),
 	}
+	md.DeletionDate, md.PendingDeletionWindowInDays = rec.DeletionDate, pendingWindow(rec)
+	return md
 }
 
 func checkDescription(d string) error {
