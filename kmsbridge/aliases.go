@@ -39,7 +39,11 @@ func (b *Bridge) aliasTarget(target string) (*kmsKey, error) {
 	if strings.HasPrefix(target, "alias/") || strings.HasPrefix(target, b.arn+"alias/") {
 		return nil, ValidationException("TargetKeyId must be a key id or key ARN, not an alias")
 	}
-	return b.resolve(target)
+	k, err := b.resolve(target)
+	if err == nil && k.rec.KeyState == KeyStatePendingDeletion {
+		return nil, KMSInvalidStateException("%s is pending deletion.", b.keyARN(k.rec.KeyId))
+	}
+	return k, err
 }
 
 func (b *Bridge) aliasValue(rec *aliasRecord) ([]byte, error) {

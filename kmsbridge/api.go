@@ -40,8 +40,9 @@ const (
 
 	KeyUsageEncryptDecrypt = "ENCRYPT_DECRYPT"
 
-	KeyStateEnabled  = "Enabled"
-	KeyStateDisabled = "Disabled"
+	KeyStateEnabled         = "Enabled"
+	KeyStateDisabled        = "Disabled"
+	KeyStatePendingDeletion = "PendingDeletion"
 
 	OriginAWSKMS = "AWS_KMS"
 
@@ -73,9 +74,12 @@ type KeyMetadata struct {
 	SigningAlgorithms     []string `json:",omitempty"`
 	MacAlgorithms         []string `json:",omitempty"`
 	MultiRegion           bool
+
+	// While KeyState is PendingDeletion (lifecycle.go).
+	PendingDeletionWindowInDays *int32 `json:",omitempty"`
 }
 
-// Tag is one resource tag (accepted by CreateKey; stored from a later slice).
+// Tag is one resource tag (CreateKey, TagResource, ListResourceTags).
 type Tag struct {
 	TagKey   string
 	TagValue string

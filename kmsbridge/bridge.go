@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"regexp"
 	"sync"
+	"time"
 
 	"github.com/kagi-hsm/kagi/token"
 	"github.com/kagi-hsm/kagi/token/ck"
@@ -31,6 +32,14 @@ type Config struct {
 	TokenLabel string // CKA_LABEL of the token (CK_TOKEN_INFO.label)
 	PIN        string // the token's user PIN
 	Sessions   int    // concurrent token sessions; 0 means DefaultSessions
+
+	// Now is the clock of key deletion and rotation schedules; nil means
+	// time.Now. Tests move it forward.
+	Now func() time.Time
+	// MaintenanceInterval is how often due deletions and rotations run in
+	// the background (they also run at Open); 0 means
+	// DefaultMaintenanceInterval, negative means only at Open.
+	MaintenanceInterval time.Duration
 }
 
 var (
@@ -64,6 +73,9 @@ type Bridge struct {
 	// done is closed by Close; operations waiting for a session then fail.
 	done      chan struct{}
 	closeOnce sync.Once
+
+	// maintWG waits for the background maintenance goroutine (lifecycle.go).
+	maintWG sync.WaitGroup
 }
 
 // Open finds the token labelled cfg.TokenLabel, opens cfg.Sessions R/W
@@ -111,6 +123,12 @@ func Open(lib *token.Library, cfg Config) (*Bridge, error) {
 		b.closeSessions()
 		return nil, err
 	}
+	// Deletions and rotations that fell due while nothing ran happen now.
+	if err := b.maintain(context.Background()); err != nil {
+		b.closeSessions()
+		return nil, fmt.Errorf("kmsbridge: due key deletions and rotations: %w", err)
+	}
+	b.startMaintenance()
 	return b, nil
 }
 
@@ -145,6 +163,7 @@ func (b *Bridge) Close() error {
 	var err error
 	b.closeOnce.Do(func() {
 		close(b.done)
+		b.maintWG.Wait() // the maintenance goroutine holds no session after this
 		// Take every session back from the pool: waits for running operations.
 		for range b.sessions {
 			<-b.pool

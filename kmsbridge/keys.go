@@ -44,7 +44,7 @@ func (b *Bridge) keyARN(id string) string { return b.arn + "key/" + id }
 // metadata renders a key record as AWS's KeyMetadata.
 func (b *Bridge) metadata(rec *keyRecord) KeyMetadata {
 	enc, sign, mac := keyAlgorithms(rec.KeySpec, rec.KeyUsage)
-	return KeyMetadata{
+	md := KeyMetadata{
 		AWSAccountId:          b.cfg.Account,
 		KeyId:                 rec.KeyId,
 		Arn:                   b.keyARN(rec.KeyId),
@@ -61,6 +61,8 @@ func (b *Bridge) metadata(rec *keyRecord) KeyMetadata {
 		SigningAlgorithms:     sign,
 		MacAlgorithms:         mac,
 	}
+	md.DeletionDate, md.PendingDeletionWindowInDays = rec.DeletionDate, pendingWindow(rec)
+	return md
 }
 
 func checkDescription(d string) error {
@@ -118,9 +120,13 @@ func (b *Bridge) CreateKey(ctx context.Context, in *CreateKeyRequest) (*CreateKe
 	if err := checkDescription(in.Description); err != nil {
 		return nil, err
 	}
+	tags, err := mergeTags(nil, in.Tags)
+	if err != nil {
+		return nil, err
+	}
 
 	var created *kmsKey
-	err := b.withSession(ctx, func(sh ck.SessionHandle) error {
+	err = b.withSession(ctx, func(sh ck.SessionHandle) error {
 		var u [16]byte
 		if err := b.lib.GenerateRandom(sh, u[:]); err != nil {
 			return tokenError("generating a key id", err)
@@ -128,7 +134,7 @@ func (b *Bridge) CreateKey(ctx context.Context, in *CreateKeyRequest) (*CreateKe
 		u[6] = u[6]&0x0f | 0x40 // version 4
 		u[8] = u[8]&0x3f | 0x80 // RFC 9562 variant
 		id := formatUUID(u)
-		date := now()
+		date := b.now()
 		rec := keyRecord{
 			KeyId:          id,
 			CreationDate:   date,
@@ -139,6 +145,7 @@ func (b *Bridge) CreateKey(ctx context.Context, in *CreateKeyRequest) (*CreateKe
 			KeyState:       KeyStateEnabled,
 			CurrentVersion: 1,
 			Versions:       []backingVersion{{Version: 1, CreationDate: date}},
+			Tags:           tags,
 		}
 		material, err := b.generateMaterial(sh, spec, usage, id, u, 1)
 		if err != nil {
@@ -330,6 +337,9 @@ func (b *Bridge) UpdateKeyDescription(ctx context.Context, in *UpdateKeyDescript
 		return err
 	}
 	return b.updateKey(ctx, in.KeyId, func(rec *keyRecord) error {
+		if rec.KeyState == KeyStatePendingDeletion {
+			return KMSInvalidStateException("%s is pending deletion.", b.keyARN(rec.KeyId))
+		}
 		rec.Description = in.Description
 		return nil
 	})

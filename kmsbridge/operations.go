@@ -35,6 +35,16 @@ func (b *Bridge) Operations() map[string]Operation {
 		"Verify":                          withResult(b.Verify),
 		"GenerateMac":                     withResult(b.GenerateMac),
 		"VerifyMac":                       withResult(b.VerifyMac),
+		"TagResource":                     withoutResult(b.TagResource),
+		"UntagResource":                   withoutResult(b.UntagResource),
+		"ListResourceTags":                withResult(b.ListResourceTags),
+		"ScheduleKeyDeletion":             withResult(b.ScheduleKeyDeletion),
+		"CancelKeyDeletion":               withResult(b.CancelKeyDeletion),
+		"EnableKeyRotation":               withoutResult(b.EnableKeyRotation),
+		"DisableKeyRotation":              withoutResult(b.DisableKeyRotation),
+		"GetKeyRotationStatus":            withResult(b.GetKeyRotationStatus),
+		"RotateKeyOnDemand":               withResult(b.RotateKeyOnDemand),
+		"ListKeyRotations":                withResult(b.ListKeyRotations),
 	}
 }
 

@@ -46,12 +46,22 @@ type keyRecord struct {
 	KeyState       string
 	CurrentVersion uint32           // HBK version used for new encryptions
 	Versions       []backingVersion // every HBK version, oldest first
+
+	// Tags, deletion schedule and rotation schedule (lifecycle.go, tags.go,
+	// rotation.go). Absent in records written before they existed.
+	Tags                 []Tag      `json:",omitempty"`
+	DeletionDate         *Timestamp `json:",omitempty"` // set while PendingDeletion
+	PendingWindowInDays  int32      `json:",omitempty"`
+	RotationEnabled      bool       `json:",omitempty"`
+	RotationPeriodInDays int32      `json:",omitempty"`
+	NextRotationDate     *Timestamp `json:",omitempty"`
 }
 
 // backingVersion is one HBK of a key.
 type backingVersion struct {
 	Version      uint32
 	CreationDate Timestamp
+	RotationType string `json:",omitempty"` // AUTOMATIC or ON_DEMAND; "" for version 1
 }
 
 // aliasRecord is the stored form of one alias (JSON in CKA_VALUE).

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/kagi-hsm/kagi/kmsbridge"
 )
@@ -18,16 +19,22 @@ import (
 // serveConfig is the JSON file of `kagi serve --config`. The user PIN is
 // read from pin_file (or $KAGI_PIN), never from the file or a flag.
 type serveConfig struct {
-	Listen      string `json:"listen"`
-	Region      string `json:"region"`
-	Account     string `json:"account"`
-	Token       string `json:"token"`
-	PINFile     string `json:"pin_file"`
-	Credentials []struct {
+	Listen  string `json:"listen"`
+	Region  string `json:"region"`
+	Account string `json:"account"`
+	Token   string `json:"token"`
+	PINFile string `json:"pin_file"`
+	// MaintenanceInterval is how often due key deletions and automatic
+	// rotations run, as a Go duration ("1h", "10m"); empty means the
+	// bridge's default. They also run at start.
+	MaintenanceInterval string `json:"maintenance_interval,omitempty"`
+	Credentials         []struct {
 		AccessKeyID     string `json:"access_key_id"`
 		SecretAccessKey string `json:"secret_access_key"`
 		Principal       string `json:"principal"`
 	} `json:"credentials"`
+
+	maintenance time.Duration // MaintenanceInterval parsed
 }
 
 func readServeConfig(path string) (*serveConfig, error) {
@@ -40,6 +47,13 @@ func readServeConfig(path string) (*serveConfig, error) {
 	var c serveConfig
 	if err := dec.Decode(&c); err != nil {
 		return nil, fmt.Errorf("configuration %s: %w", path, err)
+	}
+	if c.MaintenanceInterval != "" {
+		d, err := time.ParseDuration(c.MaintenanceInterval)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("configuration %s: maintenance_interval %q is not a positive duration", path, c.MaintenanceInterval)
+		}
+		c.maintenance = d
 	}
 	return &c, nil
 }
@@ -84,7 +98,7 @@ func cmdServe(args []string, out io.Writer) error {
 		return err
 	}
 	defer lib.Finalize()
-	bridge, err := kmsbridge.Open(lib, kmsbridge.Config{Region: cfg.Region, Account: cfg.Account, TokenLabel: cfg.Token, PIN: string(pin)})
+	bridge, err := kmsbridge.Open(lib, kmsbridge.Config{Region: cfg.Region, Account: cfg.Account, TokenLabel: cfg.Token, PIN: string(pin), MaintenanceInterval: cfg.maintenance})
 	clear(pin)
 	if err != nil {
 		return err

@@ -77,7 +77,7 @@ func TestServe(t *testing.T) {
 	}
 	conf := filepath.Join(dir, "serve.json")
 	body := fmt.Sprintf(`{"listen": "127.0.0.1:0", "region": "eu-central-1", "account": "123456789012",
-	  "token": "kms", "pin_file": %q,
+	  "token": "kms", "pin_file": %q, "maintenance_interval": "1m",
 	  "credentials": [{"access_key_id": %q, "secret_access_key": %q,
 	                   "principal": "arn:aws:iam::123456789012:root"}]}`, user, serveAKID, serveSecret)
 	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
@@ -121,5 +121,9 @@ func TestServeNeedsConfig(t *testing.T) {
 	os.WriteFile(conf, []byte(`{"listen": "127.0.0.1:0", "pin": "1234"}`), 0o600)
 	if code, _, errs := kagi(t, "serve", "--config", conf); code != 1 || !strings.Contains(errs, "unknown field") {
 		t.Fatalf("serve with an unknown field (a PIN in the file): %d %q", code, errs)
+	}
+	os.WriteFile(conf, []byte(`{"listen": "127.0.0.1:0", "token": "kms", "maintenance_interval": "soon"}`), 0o600)
+	if code, _, errs := kagi(t, "serve", "--config", conf); code != 1 || !strings.Contains(errs, "maintenance_interval") {
+		t.Fatalf("serve with a bad maintenance_interval: %d %q", code, errs)
 	}
 }
