@@ -147,8 +147,30 @@ run_chost() {
 run_quick_start() {
 	# Demo PINs unless the caller gives real ones; the demo token lives in
 	# the default database ($KAGI_DB, else $XDG_DATA_HOME/kagi/kagi.db).
-	KAGI_SO_PIN=${KAGI_SO_PIN:-demo-so-pin} KAGI_PIN=${KAGI_PIN:-demo-user-pin} "$BUILD/kagi" demo
+	local pin=${KAGI_PIN:-demo-user-pin}
+	KAGI_SO_PIN=${KAGI_SO_PIN:-demo-so-pin} KAGI_PIN="$pin" "$BUILD/kagi" demo
 	"$BUILD/kagi" show-slots
+
+	# Then the KMS endpoint on the same token, in the foreground (Ctrl-C
+	# stops it), with a demo credential that only works on 127.0.0.1.
+	local dir=${XDG_DATA_HOME:-$HOME/.local/share}/kagi
+	local port=${KAGI_KMS_PORT:-4599}
+	mkdir -p "$dir"
+	(umask 077 && printf '%s\n' "$pin" >"$dir/demo-user.pin")
+	(umask 077 && cat >"$dir/kms-demo.json" <<EOF
+{"listen": "127.0.0.1:$port", "region": "us-east-1", "account": "000000000000",
+ "token": "kagi-demo", "pin_file": "$dir/demo-user.pin",
+ "credentials": [{"access_key_id": "AKIAKAGIDEMO00000000", "secret_access_key": "kagi-demo-secret",
+                  "principal": "arn:aws:iam::000000000000:root"}]}
+EOF
+	)
+	cat <<EOF
+
+The AWS KMS endpoint on the demo token ($dir/kms-demo.json):
+  AWS_ACCESS_KEY_ID=AKIAKAGIDEMO00000000 AWS_SECRET_ACCESS_KEY=kagi-demo-secret \\
+    aws kms create-key --region us-east-1 --endpoint-url http://127.0.0.1:$port
+EOF
+	exec "$BUILD/kagi" serve --config "$dir/kms-demo.json"
 }
 
 cmd=${1:-build}
