@@ -8,6 +8,7 @@ import (
 	"hash"
 	"math/big"
 
+	"github.com/kagi-hsm/kagi/token"
 	"github.com/kagi-hsm/kagi/token/ck"
 )
 
@@ -380,23 +381,8 @@ func (b *Bridge) Sign(ctx context.Context, in *SignRequest) (*SignResponse, erro
 	if in.DryRun {
 		return nil, DryRunOperationException()
 	}
-	var sig []byte
-	err = b.withSession(ctx, func(sh ck.SessionHandle) error {
-		h, err := b.keyObject(sh, uk.k, uk.version, ck.CKO_PRIVATE_KEY)
-		if err != nil {
-			return err
-		}
-		if err := b.lib.SignInit(sh, m, h); err != nil {
-			return tokenError("starting a signature", err)
-		}
-		out := make([]byte, 1024)
-		n, err := b.lib.Sign(sh, data, out)
-		if err != nil {
-			return tokenError("signing", err)
-		}
-		sig = out[:n]
-		return nil
-	})
+	sig, err := b.produce(ctx, uk, keyCall{class: ck.CKO_PRIVATE_KEY, mech: m, init: (*token.Library).SignInit, what: "signing"},
+		(*token.Library).Sign, data, 1024)
 	if err != nil {
 		return nil, err
 	}
@@ -432,23 +418,8 @@ func (b *Bridge) Verify(ctx context.Context, in *VerifyRequest) (*VerifyResponse
 			return nil, invalidSignature()
 		}
 	}
-	err = b.withSession(ctx, func(sh ck.SessionHandle) error {
-		h, err := b.keyObject(sh, uk.k, uk.version, ck.CKO_PUBLIC_KEY)
-		if err != nil {
-			return err
-		}
-		if err := b.lib.VerifyInit(sh, m, h); err != nil {
-			return tokenError("starting a verification", err)
-		}
-		if err := b.lib.Verify(sh, data, sig); err != nil {
-			switch ck.ErrorRV(err) {
-			case ck.CKR_SIGNATURE_INVALID, ck.CKR_SIGNATURE_LEN_RANGE:
-				return invalidSignature()
-			}
-			return tokenError("verifying", err)
-		}
-		return nil
-	})
+	err = b.check(ctx, uk, keyCall{class: ck.CKO_PUBLIC_KEY, mech: m, init: (*token.Library).VerifyInit, what: "verifying",
+		refused: refusedSignature(invalidSignature)}, data, sig)
 	if err != nil {
 		return nil, err
 	}
@@ -554,23 +525,8 @@ func (b *Bridge) encryptRSA(ctx context.Context, in *EncryptRequest) (*EncryptRe
 	if in.DryRun {
 		return nil, DryRunOperationException()
 	}
-	var ct []byte
-	err = b.withSession(ctx, func(sh ck.SessionHandle) error {
-		h, err := b.keyObject(sh, uk.k, uk.version, ck.CKO_PUBLIC_KEY)
-		if err != nil {
-			return err
-		}
-		if err := b.lib.EncryptInit(sh, m, h); err != nil {
-			return tokenError("starting RSA-OAEP", err)
-		}
-		out := make([]byte, k)
-		n, err := b.lib.Encrypt(sh, in.Plaintext, out)
-		if err != nil {
-			return tokenError("encrypting", err)
-		}
-		ct = out[:n]
-		return nil
-	})
+	ct, err := b.produce(ctx, uk, keyCall{class: ck.CKO_PUBLIC_KEY, mech: m, init: (*token.Library).EncryptInit, what: "RSA-OAEP encryption"},
+		(*token.Library).Encrypt, in.Plaintext, k)
 	if err != nil {
 		return nil, err
 	}
@@ -596,27 +552,13 @@ func (b *Bridge) decryptRSA(ctx context.Context, in *DecryptRequest) (*DecryptRe
 		return nil, DryRunOperationException()
 	}
 	m, _ := oaepMechanism(in.EncryptionAlgorithm)
-	var pt []byte
-	err = b.withSession(ctx, func(sh ck.SessionHandle) error {
-		h, err := b.keyObject(sh, uk.k, uk.version, ck.CKO_PRIVATE_KEY)
-		if err != nil {
-			return err
-		}
-		if err := b.lib.DecryptInit(sh, m, h); err != nil {
-			return tokenError("starting RSA-OAEP", err)
-		}
-		out := make([]byte, k)
-		n, err := b.lib.Decrypt(sh, in.CiphertextBlob, out)
-		if err != nil {
-			switch ck.ErrorRV(err) {
-			case ck.CKR_ENCRYPTED_DATA_INVALID, ck.CKR_ENCRYPTED_DATA_LEN_RANGE:
+	pt, err := b.produce(ctx, uk, keyCall{class: ck.CKO_PRIVATE_KEY, mech: m, init: (*token.Library).DecryptInit, what: "RSA-OAEP decryption",
+		refused: func(rv ck.RV) error {
+			if rv == ck.CKR_ENCRYPTED_DATA_INVALID || rv == ck.CKR_ENCRYPTED_DATA_LEN_RANGE {
 				return InvalidCiphertextException("the ciphertext is not valid for this key and algorithm")
 			}
-			return tokenError("decrypting", err)
-		}
-		pt = out[:n]
-		return nil
-	})
+			return nil
+		}}, (*token.Library).Decrypt, in.CiphertextBlob, k)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package kmsbridge
 import (
 	"context"
 
+	"github.com/kagi-hsm/kagi/token"
 	"github.com/kagi-hsm/kagi/token/ck"
 )
 
@@ -85,27 +86,16 @@ func (b *Bridge) GenerateMac(ctx context.Context, in *GenerateMacRequest) (*Gene
 	if in.DryRun {
 		return nil, DryRunOperationException()
 	}
-	var mac []byte
-	err = b.withSession(ctx, func(sh ck.SessionHandle) error {
-		h, err := b.keyObject(sh, uk.k, uk.version, ck.CKO_SECRET_KEY)
-		if err != nil {
-			return err
-		}
-		if err := b.lib.SignInit(sh, ck.Mechanism{Type: m}, h); err != nil {
-			return tokenError("starting HMAC", err)
-		}
-		out := make([]byte, 64)
-		n, err := b.lib.Sign(sh, in.Message, out)
-		if err != nil {
-			return tokenError("computing HMAC", err)
-		}
-		mac = out[:n]
-		return nil
-	})
+	mac, err := b.produce(ctx, uk, keyCall{class: ck.CKO_SECRET_KEY, mech: ck.Mechanism{Type: m}, init: (*token.Library).SignInit, what: "HMAC"},
+		(*token.Library).Sign, in.Message, 64)
 	if err != nil {
 		return nil, err
 	}
 	return &GenerateMacResponse{KeyId: b.keyARN(uk.keyID), Mac: mac, MacAlgorithm: in.MacAlgorithm}, nil
+}
+
+func invalidMac() *Error {
+	return newError(CodeKMSInvalidMac, "The MAC is not valid for the message, key and MAC algorithm.")
 }
 
 // VerifyMac checks a MAC on the token: valid gives MacValid true, invalid
@@ -121,23 +111,8 @@ func (b *Bridge) VerifyMac(ctx context.Context, in *VerifyMacRequest) (*VerifyMa
 	if in.DryRun {
 		return nil, DryRunOperationException()
 	}
-	err = b.withSession(ctx, func(sh ck.SessionHandle) error {
-		h, err := b.keyObject(sh, uk.k, uk.version, ck.CKO_SECRET_KEY)
-		if err != nil {
-			return err
-		}
-		if err := b.lib.VerifyInit(sh, ck.Mechanism{Type: m}, h); err != nil {
-			return tokenError("starting HMAC", err)
-		}
-		if err := b.lib.Verify(sh, in.Message, in.Mac); err != nil {
-			switch ck.ErrorRV(err) {
-			case ck.CKR_SIGNATURE_INVALID, ck.CKR_SIGNATURE_LEN_RANGE:
-				return newError(CodeKMSInvalidMac, "The MAC is not valid for the message, key and MAC algorithm.")
-			}
-			return tokenError("verifying HMAC", err)
-		}
-		return nil
-	})
+	err = b.check(ctx, uk, keyCall{class: ck.CKO_SECRET_KEY, mech: ck.Mechanism{Type: m}, init: (*token.Library).VerifyInit, what: "HMAC verification",
+		refused: refusedSignature(invalidMac)}, in.Message, in.Mac)
 	if err != nil {
 		return nil, err
 	}
