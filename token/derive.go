@@ -94,19 +94,7 @@ func (l *Library) DeriveKey(sh ck.SessionHandle, m ck.Mechanism, baseKey ck.Obje
 	if err := na.merge(computed); err != nil {
 		return 0, err
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if _, err := l.session(sh); err != nil {
-		return 0, err
-	}
-	o, err := l.newObject(s, na.attrs)
-	if err != nil {
-		return 0, err
-	}
-	if err := l.persistNew(s, o); err != nil {
-		return 0, err
-	}
-	return o.handle, nil
+	return l.addObject(sh, s, na.attrs)
 }
 
 // deriveSetup checks a C_DeriveKey call under the library's read lock: the

@@ -89,19 +89,7 @@ func (l *Library) GenerateKey(sh ck.SessionHandle, m ck.Mechanism, tmpl []ck.Att
 		return 0, err
 	}
 	markGenerated(na.attrs, m.Type, class)
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if _, err := l.session(sh); err != nil {
-		return 0, err
-	}
-	o, err := l.newObject(s, na.attrs)
-	if err != nil {
-		return 0, err
-	}
-	if err := l.persistNew(s, o); err != nil {
-		return 0, err
-	}
-	return o.handle, nil
+	return l.addObject(sh, s, na.attrs)
 }
 
 // GenerateKeyPair is C_GenerateKeyPair; both keys are stored in one

@@ -60,6 +60,25 @@ func (l *Library) persist(s *session, objs ...*object) error {
 	return nil
 }
 
+// addObject stores a new object made outside the library lock (generated,
+// derived or unwrapped key material): under the lock, the session must
+// still be open; the object is made and persisted, and its handle returned.
+func (l *Library) addObject(sh ck.SessionHandle, s *session, attrs attrMap) (ck.ObjectHandle, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, err := l.session(sh); err != nil {
+		return 0, err
+	}
+	o, err := l.newObject(s, attrs)
+	if err != nil {
+		return 0, err
+	}
+	if err := l.persistNew(s, o); err != nil {
+		return 0, err
+	}
+	return o.handle, nil
+}
+
 // persistNew is persist for objects that did not exist before (create,
 // copy, generate). Nobody else can refer to them yet, so l.mu is released
 // while the transaction reaches the disk: other sessions' operations do not

@@ -165,19 +165,7 @@ func (l *Library) UnwrapKey(sh ck.SessionHandle, m ck.Mechanism, unwrappingKey c
 	if err := na.merge(computed); err != nil {
 		return 0, err
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if _, err := l.session(sh); err != nil {
-		return 0, err
-	}
-	o, err := l.newObject(s, na.attrs)
-	if err != nil {
-		return 0, err
-	}
-	if err := l.persistNew(s, o); err != nil {
-		return 0, err
-	}
-	return o.handle, nil
+	return l.addObject(sh, s, na.attrs)
 }
 
 // unwrapSetup checks a C_UnwrapKey call under the library's read lock.
