@@ -9,12 +9,10 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"errors"
-	"net/http/httptest"
 	"slices"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/smithy-go"
@@ -26,17 +24,7 @@ import (
 // GetPublicKey, as users of AWS KMS do.
 func TestSDKAsymmetricAndMAC(t *testing.T) {
 	b, _, _ := newBridge(t)
-	s, err := NewServer([]Credential{alice}, b.Operations(), ServerConfig{Region: testRegion})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(s)
-	t.Cleanup(ts.Close)
-	c := kms.NewFromConfig(aws.Config{
-		Region:           testRegion,
-		Credentials:      credentials.NewStaticCredentialsProvider(alice.AccessKeyID, alice.SecretAccessKey, ""),
-		RetryMaxAttempts: 1,
-	}, func(o *kms.Options) { o.BaseEndpoint = aws.String(ts.URL) })
+	c := serveBridge(t, b)
 
 	create := func(spec types.KeySpec, usage types.KeyUsageType) *types.KeyMetadata {
 		t.Helper()

@@ -2,12 +2,10 @@ package kmsbridge
 
 import (
 	"errors"
-	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 )
@@ -17,17 +15,7 @@ import (
 // moves: the SDK decodes every response shape and typed error.
 func TestSDKKeyLifecycle(t *testing.T) {
 	b, l, _, clock := newClockBridge(t)
-	s, err := NewServer([]Credential{alice}, b.Operations(), ServerConfig{Region: testRegion})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(s)
-	t.Cleanup(ts.Close)
-	c := kms.NewFromConfig(aws.Config{
-		Region:           testRegion,
-		Credentials:      credentials.NewStaticCredentialsProvider(alice.AccessKeyID, alice.SecretAccessKey, ""),
-		RetryMaxAttempts: 1,
-	}, func(o *kms.Options) { o.BaseEndpoint = aws.String(ts.URL) })
+	c := serveBridge(t, b)
 
 	// Tags.
 	created, err := c.CreateKey(bg, &kms.CreateKeyInput{Tags: []types.Tag{{TagKey: aws.String("team"), TagValue: aws.String("kms")}}})

@@ -16,23 +16,30 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 )
 
-// TestSDKEndToEnd drives a bridge on a real token through the endpoint with
-// the AWS SDK for Go v2 KMS client, unchanged but for its endpoint: keys and
-// aliases, Encrypt/Decrypt with an encryption context, envelope encryption
-// with a data key as users do it, key states, and the SDK's typed errors.
-func TestSDKEndToEnd(t *testing.T) {
-	b, _, _ := newBridge(t)
+// serveBridge serves b's operations on an httptest server and returns the
+// AWS SDK for Go v2 KMS client pointed at it, signing as alice.
+func serveBridge(t *testing.T, b *Bridge) *kms.Client {
+	t.Helper()
 	s, err := NewServer([]Credential{alice}, b.Operations(), ServerConfig{Region: testRegion})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
-	c := kms.NewFromConfig(aws.Config{
+	return kms.NewFromConfig(aws.Config{
 		Region:           testRegion,
 		Credentials:      credentials.NewStaticCredentialsProvider(alice.AccessKeyID, alice.SecretAccessKey, ""),
 		RetryMaxAttempts: 1,
 	}, func(o *kms.Options) { o.BaseEndpoint = aws.String(ts.URL) })
+}
+
+// TestSDKEndToEnd drives a bridge on a real token through the endpoint with
+// the AWS SDK for Go v2 KMS client, unchanged but for its endpoint: keys and
+// aliases, Encrypt/Decrypt with an encryption context, envelope encryption
+// with a data key as users do it, key states, and the SDK's typed errors.
+func TestSDKEndToEnd(t *testing.T) {
+	b, _, _ := newBridge(t)
+	c := serveBridge(t, b)
 
 	created, err := c.CreateKey(bg, &kms.CreateKeyInput{Description: aws.String("e2e")})
 	if err != nil {
