@@ -3,6 +3,7 @@ package kmsbridge
 import (
 	"context"
 	"encoding/json"
+	"time"
 )
 
 // ErrorCode and ErrorMessage make *Error a CodedError, so the server sends
@@ -13,7 +14,7 @@ func (e *Error) ErrorMessage() string { return e.Message }
 // Operations is the bridge's table for NewServer: each AWS KMS operation the
 // bridge implements, by its name without the TrentService. prefix.
 func (b *Bridge) Operations() map[string]Operation {
-	return map[string]Operation{
+	ops := map[string]Operation{
 		"CreateKey":                       withResult(b.CreateKey),
 		"DescribeKey":                     withResult(b.DescribeKey),
 		"ListKeys":                        withResult(b.ListKeys),
@@ -45,6 +46,22 @@ func (b *Bridge) Operations() map[string]Operation {
 		"GetKeyRotationStatus":            withResult(b.GetKeyRotationStatus),
 		"RotateKeyOnDemand":               withResult(b.RotateKeyOnDemand),
 		"ListKeyRotations":                withResult(b.ListKeyRotations),
+	}
+	for name, op := range ops {
+		ops[name] = b.called(name, op)
+	}
+	return ops
+}
+
+// called wraps an operation so that it runs as one call: for the caller's
+// principal, noted by authorise, and recorded in the audit trail whatever
+// its outcome.
+func (b *Bridge) called(name string, op Operation) Operation {
+	return func(ctx context.Context, principal string, body []byte) (any, error) {
+		c := &call{principal: principal, operation: name, requestID: RequestID(ctx), start: time.Now()}
+		out, err := op(withCall(ctx, c), principal, body)
+		b.record(c, err)
+		return out, err
 	}
 }
 
