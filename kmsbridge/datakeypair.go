@@ -108,7 +108,7 @@ func (b *Bridge) generateDataKeyPair(ctx context.Context, in *GenerateDataKeyPai
 	if err := checkContext(in.EncryptionContext); err != nil {
 		return fail(err)
 	}
-	uk, err := b.sealingKey(ctx, in.KeyId, access{action: action, ectx: in.EncryptionContext, grantTokens: in.GrantTokens})
+	uk, err := b.encryptingKey(ctx, in.KeyId, access{action: action, ectx: in.EncryptionContext, grantTokens: in.GrantTokens})
 	if err != nil {
 		return fail(err)
 	}
@@ -129,24 +129,6 @@ func (b *Bridge) generateDataKeyPair(ctx context.Context, in *GenerateDataKeyPai
 		return fail(err)
 	}
 	return uk, pub, priv, blob, nil
-}
-
-// sealingKey resolves keyID to an enabled symmetric ENCRYPT_DECRYPT key,
-// authorised for a, and its current backing version.
-func (b *Bridge) sealingKey(ctx context.Context, keyID string, a access) (usableKey, error) {
-	b.mu.RLock()
-	defer b.mu.RUnlock()
-	k, err := b.resolve(keyID)
-	if err != nil {
-		return usableKey{}, err
-	}
-	if err := b.authorise(ctx, k, a); err != nil {
-		return usableKey{}, err
-	}
-	if err := b.checkUsable(k); err != nil {
-		return usableKey{}, err
-	}
-	return usableKey{k: k, keyID: k.rec.KeyId, version: k.rec.CurrentVersion}, nil
 }
 
 // sessionKeyPair generates a pair as session objects (see the top of this

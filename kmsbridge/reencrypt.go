@@ -171,55 +171,40 @@ func (b *Bridge) cryptKey(ctx context.Context, keyID, alg string, a access) (usa
 }
 
 // blobSource finds the key and version a symmetric source blob names,
-// authorised for kms:ReEncryptFrom. A SourceKeyId must name that key
-// (IncorrectKeyException) and be symmetric (InvalidKeyUsageException).
+// authorised for kms:ReEncryptFrom. A SourceKeyId must be symmetric
+// (InvalidKeyUsageException, whatever the ciphertext is, as in Decrypt) and
+// name the blob's key (IncorrectKeyException, decryptingKey).
 func (b *Bridge) blobSource(ctx context.Context, in *ReEncryptRequest) (usableKey, error) {
 	a := access{action: "kms:ReEncryptFrom", ectx: in.SourceEncryptionContext, grantTokens: in.GrantTokens}
-	b.mu.RLock()
-	defer b.mu.RUnlock()
-	// An asymmetric SourceKeyId with the symmetric algorithm is the
-	// algorithm's fault, whatever the ciphertext is (as in Decrypt).
-	var want *kmsKey
 	if in.SourceKeyId != "" {
-		var err error
-		if want, err = b.resolve(in.SourceKeyId); err != nil {
+		if err := b.checkSymmetricSource(ctx, in.SourceKeyId, a); err != nil {
 			return usableKey{}, err
-		}
-		if _, ok := fitsAlgorithm(&want.rec, EncryptionAlgorithmSymmetricDefault); !ok {
-			if err := b.authorise(ctx, want, a); err != nil {
-				return usableKey{}, err
-			}
-			return usableKey{}, InvalidKeyUsageException("SourceEncryptionAlgorithm %s is not compatible with %s (%s, %s)",
-				EncryptionAlgorithmSymmetricDefault, b.keyARN(want.rec.KeyId), want.rec.KeySpec, want.rec.KeyUsage)
 		}
 	}
 	h, _, err := parseBlob(in.CiphertextBlob)
 	if err != nil {
 		return usableKey{}, err
 	}
-	if want != nil {
-		if want.uuid != h.keyID {
-			return usableKey{}, IncorrectKeyException("The key ID in the request does not identify a KMS key that can perform this operation.")
-		}
+	return b.decryptingKey(ctx, &h, in.SourceKeyId, a)
+}
+
+// checkSymmetricSource refuses a SourceKeyId that is not a symmetric
+// ENCRYPT_DECRYPT key for SYMMETRIC_DEFAULT, once the caller is authorised.
+func (b *Bridge) checkSymmetricSource(ctx context.Context, keyID string, a access) error {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	k, err := b.resolve(keyID)
+	if err != nil {
+		return err
 	}
-	// A blob that names no key here, or a version the key does not have, is
-	// indistinguishable from a corrupted blob.
-	k, ok := b.keys[formatUUID(h.keyID)]
-	if !ok {
-		return usableKey{}, InvalidCiphertextException("the ciphertext refers to a KMS key that does not exist here")
+	if _, ok := fitsAlgorithm(&k.rec, EncryptionAlgorithmSymmetricDefault); ok {
+		return nil // decryptingKey authorises the blob's key
 	}
 	if err := b.authorise(ctx, k, a); err != nil {
-		return usableKey{}, err
+		return err
 	}
-	if err := b.checkUsable(k); err != nil {
-		return usableKey{}, err
-	}
-	for _, v := range k.rec.Versions {
-		if v.Version == h.version {
-			return usableKey{k: k, keyID: k.rec.KeyId, version: h.version}, nil
-		}
-	}
-	return usableKey{}, InvalidCiphertextException("the ciphertext refers to key material that does not exist")
+	return InvalidKeyUsageException("SourceEncryptionAlgorithm %s is not compatible with %s (%s, %s)",
+		EncryptionAlgorithmSymmetricDefault, b.keyARN(k.rec.KeyId), k.rec.KeySpec, k.rec.KeyUsage)
 }
 
 // oaep encrypts with an RSA key's public key or decrypts with its private
