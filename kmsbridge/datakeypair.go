@@ -30,7 +30,7 @@ import (
 // the clear anyway, to return it and to seal it under the KMS key's HBK
 // (which is an AES-GCM key without CKA_WRAP).
 
-// dataKeyPairSpecs are the KeyPairSpec values AWS defines that kagi does not
+// unsupportedPairSpecs are the KeyPairSpec values AWS defines that kagi does not
 // generate: secp256k1 is not a curve the token has, and SM2 exists only in
 // AWS's China Regions. AWS answers a spec it does not offer with
 // UnsupportedOperationException; a value outside AWS's enumeration is a
@@ -240,7 +240,7 @@ func (b *Bridge) rsaPrivate(sh ck.SessionHandle, h ck.ObjectHandle) (*rsa.Privat
 	return k, nil
 }
 
-// ecCurves maps a key pair spec's CKA_EC_PARAMS to Go's curve.
+// ecCurve maps a key pair spec's CKA_EC_PARAMS to Go's curve.
 func ecCurve(params []byte) elliptic.Curve {
 	for _, c := range []struct {
 		spec  string
