@@ -40,6 +40,10 @@ type Config struct {
 	// the background (they also run at Open); 0 means
 	// DefaultMaintenanceInterval, negative means only at Open.
 	MaintenanceInterval time.Duration
+
+	// IdentityPolicies stand in for IAM identity policies: principal ARN ->
+	// policy document (no Principal elements). See authorise.go.
+	IdentityPolicies map[string]string
 }
 
 var (
@@ -67,6 +71,8 @@ type Bridge struct {
 	keys    map[string]*kmsKey // by key id (UUID string)
 	aliases map[string]*alias  // by alias name
 
+	identities map[string]*policyDoc // Config.IdentityPolicies parsed
+
 	// hbkMu guards the HBK handle caches (kmsKey.hbk), which readers fill.
 	hbkMu sync.Mutex
 
@@ -90,19 +96,28 @@ func Open(lib *token.Library, cfg Config) (*Bridge, error) {
 	if cfg.Sessions <= 0 {
 		cfg.Sessions = DefaultSessions
 	}
+	identities := map[string]*policyDoc{}
+	for p, text := range cfg.IdentityPolicies {
+		d, err := parsePolicy(text, false)
+		if err != nil {
+			return nil, fmt.Errorf("kmsbridge: identity policy of %s: %w", p, err)
+		}
+		identities[p] = d
+	}
 	slot, err := findToken(lib, cfg.TokenLabel)
 	if err != nil {
 		return nil, err
 	}
 	b := &Bridge{
-		lib:     lib,
-		cfg:     cfg,
-		slot:    slot,
-		arn:     "arn:aws:kms:" + cfg.Region + ":" + cfg.Account + ":",
-		pool:    make(chan ck.SessionHandle, cfg.Sessions),
-		keys:    map[string]*kmsKey{},
-		aliases: map[string]*alias{},
-		done:    make(chan struct{}),
+		lib:        lib,
+		cfg:        cfg,
+		slot:       slot,
+		arn:        "arn:aws:kms:" + cfg.Region + ":" + cfg.Account + ":",
+		pool:       make(chan ck.SessionHandle, cfg.Sessions),
+		keys:       map[string]*kmsKey{},
+		aliases:    map[string]*alias{},
+		identities: identities,
+		done:       make(chan struct{}),
 	}
 	for i := 0; i < cfg.Sessions; i++ {
 		sh, err := lib.OpenSession(slot, ck.CKF_SERIAL_SESSION|ck.CKF_RW_SESSION)

@@ -46,6 +46,14 @@ func (b *Bridge) Operations() map[string]Operation {
 		"GetKeyRotationStatus":            withResult(b.GetKeyRotationStatus),
 		"RotateKeyOnDemand":               withResult(b.RotateKeyOnDemand),
 		"ListKeyRotations":                withResult(b.ListKeyRotations),
+		"GetKeyPolicy":                    withResult(b.GetKeyPolicy),
+		"PutKeyPolicy":                    withoutResult(b.PutKeyPolicy),
+		"ListKeyPolicies":                 withResult(b.ListKeyPolicies),
+		"CreateGrant":                     withResult(b.CreateGrant),
+		"ListGrants":                      withResult(b.ListGrants),
+		"ListRetirableGrants":             withResult(b.ListRetirableGrants),
+		"RetireGrant":                     withoutResult(b.RetireGrant),
+		"RevokeGrant":                     withoutResult(b.RevokeGrant),
 	}
 	for name, op := range ops {
 		ops[name] = b.called(name, op)

@@ -55,6 +55,10 @@ type keyRecord struct {
 	RotationEnabled      bool       `json:",omitempty"`
 	RotationPeriodInDays int32      `json:",omitempty"`
 	NextRotationDate     *Timestamp `json:",omitempty"`
+
+	// Policy is the key policy document; "" means the default policy
+	// (keypolicy.go), which records written before policies existed have.
+	Policy string `json:",omitempty"`
 }
 
 // backingVersion is one HBK of a key.
@@ -84,6 +88,9 @@ type kmsKey struct {
 	uuid [16]byte
 	rec  keyRecord
 	hbk  map[uint32]ck.ObjectHandle
+
+	grants map[string]*grantRecord // by grant id; under b.mu like rec
+	policy policyCache             // rec.Policy parsed (authorise.go)
 }
 
 type alias struct {
@@ -193,7 +200,7 @@ func (b *Bridge) load(sh ck.SessionHandle) error {
 		}
 		b.aliases[rec.AliasName] = &alias{rec: rec}
 	}
-	return nil
+	return b.loadGrants(sh)
 }
 
 // generateHBK makes version v of a key's backing key on the token.

@@ -32,6 +32,11 @@ type serveConfig struct {
 		AccessKeyID     string `json:"access_key_id"`
 		SecretAccessKey string `json:"secret_access_key"`
 		Principal       string `json:"principal"`
+		// Policy is the principal's identity policy (a JSON policy
+		// document without Principal elements, or the document as a JSON
+		// object): what IAM would allow it. Optional; the account root
+		// needs none.
+		Policy json.RawMessage `json:"policy,omitempty"`
 	} `json:"credentials"`
 
 	maintenance time.Duration // MaintenanceInterval parsed
@@ -56,6 +61,19 @@ func readServeConfig(path string) (*serveConfig, error) {
 		c.maintenance = d
 	}
 	return &c, nil
+}
+
+// policyText accepts an identity policy written as a JSON object or as a
+// string holding one (the form AWS APIs take policies in).
+func policyText(raw json.RawMessage) (string, error) {
+	var s string
+	if err := json.Unmarshal(raw, &s); err == nil {
+		return s, nil
+	}
+	if b := bytes.TrimSpace(raw); len(b) > 0 && b[0] == '{' {
+		return string(b), nil
+	}
+	return "", fmt.Errorf("policy must be a JSON object or a string")
 }
 
 // cmdServe is `kagi serve`: the AWS KMS JSON 1.1 endpoint (kmsbridge) over
@@ -89,8 +107,19 @@ func cmdServe(args []string, out io.Writer) error {
 		return err
 	}
 	creds := make([]kmsbridge.Credential, len(cfg.Credentials))
+	identities := map[string]string{}
 	for i, c := range cfg.Credentials {
 		creds[i] = kmsbridge.Credential{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, Principal: c.Principal}
+		if len(c.Policy) > 0 {
+			text, err := policyText(c.Policy)
+			if err != nil {
+				return fmt.Errorf("the policy of credential %s: %w", c.AccessKeyID, err)
+			}
+			if _, dup := identities[c.Principal]; dup {
+				return fmt.Errorf("principal %s has more than one policy", c.Principal)
+			}
+			identities[c.Principal] = text
+		}
 	}
 
 	lib, err := openLibrary()
@@ -98,7 +127,8 @@ func cmdServe(args []string, out io.Writer) error {
 		return err
 	}
 	defer lib.Finalize()
-	bridge, err := kmsbridge.Open(lib, kmsbridge.Config{Region: cfg.Region, Account: cfg.Account, TokenLabel: cfg.Token, PIN: string(pin), MaintenanceInterval: cfg.maintenance})
+	bridge, err := kmsbridge.Open(lib, kmsbridge.Config{Region: cfg.Region, Account: cfg.Account, TokenLabel: cfg.Token, PIN: string(pin),
+		MaintenanceInterval: cfg.maintenance, IdentityPolicies: identities})
 	clear(pin)
 	if err != nil {
 		return err
