@@ -82,6 +82,9 @@ type Bridge struct {
 
 	// maintWG waits for the background maintenance goroutine (lifecycle.go).
 	maintWG sync.WaitGroup
+
+	// audit writes the audit trail's records in batches (audit.go).
+	audit *auditor
 }
 
 // Open finds the token labelled cfg.TokenLabel, opens cfg.Sessions R/W
@@ -143,6 +146,7 @@ func Open(lib *token.Library, cfg Config) (*Bridge, error) {
 		b.closeSessions()
 		return nil, fmt.Errorf("kmsbridge: due key deletions and rotations: %w", err)
 	}
+	b.audit = newAuditor(lib, slot)
 	b.startMaintenance()
 	return b, nil
 }
@@ -173,7 +177,8 @@ func findToken(lib *token.Library, label string) (ck.SlotID, error) {
 }
 
 // Close closes the bridge's sessions (closing a token's last session logs
-// it out, PKCS#11 section 5.6). Operations still running finish first.
+// it out, PKCS#11 section 5.6). Operations still running finish first, and
+// the audit records of every call are written before it returns.
 func (b *Bridge) Close() error {
 	var err error
 	b.closeOnce.Do(func() {
@@ -183,7 +188,9 @@ func (b *Bridge) Close() error {
 		for range b.sessions {
 			<-b.pool
 		}
-		err = b.closeSessions()
+		// Every call has ended: its record is queued; write them all.
+		aerr := b.audit.close()
+		err = errors.Join(b.closeSessions(), aerr)
 	})
 	return err
 }

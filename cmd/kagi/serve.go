@@ -137,6 +137,8 @@ func cmdServe(args []string, out io.Writer) error {
 	server, err := kmsbridge.NewServer(creds, bridge.Operations(), kmsbridge.ServerConfig{
 		Region: cfg.Region,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, nil)),
+		// Requests refused before an operation go to the audit trail too.
+		Refused: bridge.RecordRefused,
 	})
 	if err != nil {
 		return err
