@@ -21,6 +21,9 @@ import (
 	"github.com/kagi-hsm/kagi/token/ck"
 )
 
+// Owner is the CKA_KAGI_OWNER of every object the bridge creates.
+const Owner = "kagi-kms"
+
 // DefaultSessions is the number of token sessions a Bridge opens when
 // Config.Sessions is zero: that many operations run on the token at once.
 const DefaultSessions = 8
@@ -123,7 +126,9 @@ func Open(lib *token.Library, cfg Config) (*Bridge, error) {
 		done:       make(chan struct{}),
 	}
 	for i := 0; i < cfg.Sessions; i++ {
-		sh, err := lib.OpenSession(slot, ck.CKF_SERIAL_SESSION|ck.CKF_RW_SESSION)
+		// Owner sessions: what the bridge creates is marked as its own, and
+		// PKCS#11 clients may use but not change or destroy it (token/owner.go).
+		sh, err := lib.OpenOwnerSession(slot, ck.CKF_SERIAL_SESSION|ck.CKF_RW_SESSION, Owner)
 		if err != nil {
 			b.closeSessions()
 			return nil, fmt.Errorf("kmsbridge: opening a session on token %q: %w", cfg.TokenLabel, err)
