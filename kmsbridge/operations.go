@@ -70,7 +70,7 @@ func (b *Bridge) called(name string, op Operation) Operation {
 	return func(ctx context.Context, principal string, body []byte) (any, error) {
 		c := &call{principal: principal, operation: name, requestID: RequestID(ctx), start: time.Now()}
 		out, err := op(withCall(ctx, c), principal, body)
-		b.record(c, err)
+		b.record(c, out, err)
 		return out, err
 	}
 }

@@ -154,6 +154,8 @@ func cmdServe(args []string, out io.Writer) error {
 		Region:    cfg.Region,
 		Logger:    slog.New(slog.NewTextHandler(os.Stderr, nil)),
 		TLSConfig: tlsConfig,
+		// Requests refused before an operation go to the audit trail too.
+		Refused: bridge.RecordRefused,
 	})
 	if err != nil {
 		return err
