@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -85,7 +86,6 @@ func TestServeRestartKeepsState(t *testing.T) {
 	stopServe(t, done)
 
 	url, done = startServe(t, conf)
-	defer stopServe(t, done)
 	root = client(url, serveAKID, serveSecret)
 	app := client(url, appAKID, appSecret)
 	ops := client(url, opsAKID, opsSecret)
@@ -127,6 +127,22 @@ func TestServeRestartKeepsState(t *testing.T) {
 	}
 	if _, err := app.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: before.CiphertextBlob, EncryptionContext: appCtx}); !isAccessDenied(err) {
 		t.Fatalf("Decrypt after the grant was revoked: %v", err)
+	}
+	stopServe(t, done)
+
+	// The audit chain runs on across the restart: the 15 calls of both runs,
+	// one intact chain; the CreateGrant of the first run is in it.
+	code, verified, errs := kagi(t, "audit", "verify", "--token", "kms")
+	if code != 0 || !strings.Contains(verified, "chain intact") {
+		t.Fatalf("kagi audit verify after the restart: %d %q %q", code, verified, errs)
+	}
+	var n int
+	if _, err := fmt.Sscanf(verified[strings.Index(verified, ": ")+2:], "%d records", &n); err != nil || n != 15 {
+		t.Fatalf("audit verify says %q; want the 15 calls of both runs (5, then 10)", verified)
+	}
+	code, listed, _ := kagi(t, "audit", "list", "--token", "kms")
+	if code != 0 || !strings.Contains(listed, "CreateGrant") || !strings.Contains(listed, "RevokeGrant") {
+		t.Fatalf("kagi audit list after the restart lacks calls of one run:\n%s", listed)
 	}
 }
 
