@@ -96,6 +96,9 @@ type ImportKeyMaterialRequest struct {
 	EncryptedKeyMaterial []byte
 	ValidTo              *Timestamp `json:",omitempty"`
 	ExpirationModel      string     `json:",omitempty"`
+	// ImportType (AWS's later multi-material imports): a key here holds
+	// one material, so NEW_KEY_MATERIAL is only for its first import.
+	ImportType string `json:",omitempty"`
 }
 
 type ImportKeyMaterialResponse struct {
@@ -225,6 +228,15 @@ func (b *Bridge) ImportKeyMaterial(ctx context.Context, in *ImportKeyMaterialReq
 	}
 	if err := b.checkImportable(&k.rec); err != nil {
 		return nil, err
+	}
+	switch in.ImportType {
+	case "", "EXISTING_KEY_MATERIAL":
+	case "NEW_KEY_MATERIAL":
+		if k.rec.Import.CheckValue != nil {
+			return nil, UnsupportedOperationException("%s already has key material; this KMS keeps one key material per key", b.keyARN(k.id))
+		}
+	default:
+		return nil, ValidationException("ImportType %q is not valid", in.ImportType)
 	}
 	now := b.now()
 	model, validTo, err := importExpiry(in.ExpirationModel, in.ValidTo, now)

@@ -254,6 +254,18 @@ func TestImportSymmetric(t *testing.T) {
 	}
 	err = importMaterial(b, md.KeyId, p, wrapRSA(t, p.PublicKey, "RSA_AES_KEY_WRAP_SHA_1", randBytes(32)), nil)
 	wantCode(t, err, CodeIncorrectKeyMaterial)
+
+	// AWS's later ImportType: a second material is not supported here.
+	typed := func(typ string) error {
+		_, err := b.ImportKeyMaterial(bg, &ImportKeyMaterialRequest{KeyId: md.KeyId, ImportToken: p.ImportToken,
+			EncryptedKeyMaterial: wrapRSA(t, p.PublicKey, "RSA_AES_KEY_WRAP_SHA_1", material), ExpirationModel: ExpirationModelDoesNotExpire, ImportType: typ})
+		return err
+	}
+	wantCode(t, typed("NEW_KEY_MATERIAL"), CodeUnsupportedOperation)
+	wantCode(t, typed("SOME_MATERIAL"), CodeValidation)
+	if err := typed("EXISTING_KEY_MATERIAL"); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestImportErrors: each refusal of the import operations and its AWS code.
