@@ -65,10 +65,17 @@ func (b *Bridge) decide(ctx context.Context, k *kmsKey, a access) (*grantRecord,
 		return nil, nil
 	}
 	op := strings.TrimPrefix(a.action, "kms:")
+	// Of several grants that allow the request, the one with the lowest id
+	// answers, so that what CreateGrant lets its caller pass on does not
+	// depend on map order.
+	var via *grantRecord
 	for _, g := range k.grants {
-		if g.allows(p, op, a.ectx) {
-			return g, nil
+		if g.allows(p, op, a.ectx) && (via == nil || g.GrantId < via.GrantId) {
+			via = g
 		}
+	}
+	if via != nil {
+		return via, nil
 	}
 	return nil, b.denied(ctx, a.action, k, "no policy or grant allows it")
 }

@@ -27,14 +27,24 @@ import (
 const appGrant = "kagi-kms/grant"
 
 // grantOperations are the operations a grant may allow, with whether a
-// grant constraint (an encryption context) makes sense for them.
+// grant constraint (an encryption context) may come with them. AWS allows
+// constraints with DescribeKey, RetireGrant and CreateGrant but does not
+// apply them to those (see takesContext); it refuses them with operations
+// of asymmetric and HMAC keys, which take no encryption context.
 var grantOperations = map[string]bool{
 	"Decrypt": true, "Encrypt": true, "GenerateDataKey": true,
 	"GenerateDataKeyWithoutPlaintext": true, "ReEncryptFrom": true, "ReEncryptTo": true,
 	"GenerateDataKeyPair": true, "GenerateDataKeyPairWithoutPlaintext": true,
-	"CreateGrant": true, "RetireGrant": true,
-	"Sign": false, "Verify": false, "GetPublicKey": false, "DescribeKey": false,
+	"CreateGrant": true, "RetireGrant": true, "DescribeKey": true,
+	"Sign": false, "Verify": false, "GetPublicKey": false,
 	"GenerateMac": false, "VerifyMac": false, "DeriveSharedSecret": false,
+}
+
+// takesContext reports whether a grant's constraints apply to op: only the
+// operations with an encryption context. For CreateGrant they bound the
+// constraints of the grants made through it instead (stricterConstraints).
+func takesContext(op string) bool {
+	return grantOperations[op] && op != "CreateGrant" && op != "RetireGrant" && op != "DescribeKey"
 }
 
 // keyOperations says which grant operations fit a key of each family; the
@@ -62,21 +72,54 @@ type GrantConstraints struct {
 }
 
 // satisfied reports whether a request's encryption context meets c: every
-// pair of EncryptionContextSubset is in it, or it equals
-// EncryptionContextEquals exactly.
+// pair of EncryptionContextSubset is in it, or it has exactly the pairs of
+// EncryptionContextEquals. As in AWS, a constraint's keys match without
+// regard to case and its values exactly.
 func (c *GrantConstraints) satisfied(ectx map[string]string) bool {
 	if c == nil {
 		return true
 	}
-	if c.EncryptionContextEquals != nil && !maps.Equal(c.EncryptionContextEquals, ectx) {
-		return false
+	if c.EncryptionContextEquals != nil {
+		return len(ectx) == len(c.EncryptionContextEquals) && containsPairs(ectx, c.EncryptionContextEquals)
 	}
-	for k, v := range c.EncryptionContextSubset {
-		if got, ok := ectx[k]; !ok || got != v {
+	return containsPairs(ectx, c.EncryptionContextSubset)
+}
+
+// containsPairs reports whether every pair of want is in have, keys
+// compared without regard to case.
+func containsPairs(have, want map[string]string) bool {
+	for k, v := range want {
+		found := false
+		for hk, hv := range have {
+			if strings.EqualFold(hk, k) && hv == v {
+				found = true
+				break
+			}
+		}
+		if !found {
 			return false
 		}
 	}
 	return true
+}
+
+// stricterConstraints reports whether constraints c are as strict as
+// parent or stricter, as a grant made through a constrained grant's
+// CreateGrant must be: under an Equals parent, the same Equals; under a
+// Subset parent, a Subset or an Equals holding the parent's pairs.
+func stricterConstraints(c, parent *GrantConstraints) bool {
+	switch {
+	case parent.empty():
+		return true
+	case c.empty():
+		return false
+	case parent.EncryptionContextEquals != nil:
+		e := c.EncryptionContextEquals
+		return e != nil && len(e) == len(parent.EncryptionContextEquals) && containsPairs(e, parent.EncryptionContextEquals)
+	case c.EncryptionContextEquals != nil:
+		return containsPairs(c.EncryptionContextEquals, parent.EncryptionContextSubset)
+	}
+	return containsPairs(c.EncryptionContextSubset, parent.EncryptionContextSubset)
 }
 
 func (c *GrantConstraints) empty() bool {
@@ -98,7 +141,8 @@ type grantRecord struct {
 
 // allows reports whether the grant lets principal do op under ectx.
 func (g *grantRecord) allows(principal, op string, ectx map[string]string) bool {
-	return g.GranteePrincipal == principal && slices.Contains(g.Operations, op) && g.Constraints.satisfied(ectx)
+	return g.GranteePrincipal == principal && slices.Contains(g.Operations, op) &&
+		(!takesContext(op) || g.Constraints.satisfied(ectx))
 }
 
 // Grant tokens: "kagi-grant-1." then base64url of the grant id's 32 bytes
@@ -255,8 +299,8 @@ func (b *Bridge) CreateGrant(ctx context.Context, in *CreateGrantRequest) (*Crea
 				return nil, b.denied(ctx, "kms:CreateGrant", k, "the grant that allows CreateGrant does not allow "+op)
 			}
 		}
-		if !via.Constraints.empty() && !constraintsEqual(via.Constraints, in.Constraints) {
-			return nil, b.denied(ctx, "kms:CreateGrant", k, "a grant made through a constrained grant must keep its constraints")
+		if !stricterConstraints(in.Constraints, via.Constraints) {
+			return nil, b.denied(ctx, "kms:CreateGrant", k, "a grant made through a constrained grant needs constraints as strict as its own")
 		}
 	}
 	if k.rec.KeyState == KeyStatePendingDeletion {
@@ -266,6 +310,9 @@ func (b *Bridge) CreateGrant(ctx context.Context, in *CreateGrantRequest) (*Crea
 	for _, op := range ops {
 		if !slices.Contains(fits, op) {
 			return nil, ValidationException("Operation %s is not valid for %s, a %s %s key", op, b.keyARN(k.id), k.rec.KeySpec, k.rec.KeyUsage)
+		}
+		if takesContext(op) && !in.Constraints.empty() && k.rec.KeySpec != KeySpecSymmetricDefault {
+			return nil, ValidationException("Grant constraints are not allowed with %s on %s, whose operations take no encryption context", op, b.keyARN(k.id))
 		}
 	}
 	if in.DryRun {

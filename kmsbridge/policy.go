@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"unicode/utf8"
 )
@@ -107,6 +108,9 @@ func parsePolicy(text string, keyPolicy bool) (*policyDoc, error) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&doc); err != nil {
 		return bad("The policy is not a JSON policy document: %s", jsonProblem(err))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return bad("The policy has text after its JSON document.")
 	}
 	switch doc.Version {
 	case "", "2012-10-17", "2008-10-17":

@@ -155,7 +155,7 @@ func (b *Bridge) open(sh ck.SessionHandle, uk usableKey, blob []byte, ectx map[s
 	return out[:n], nil
 }
 
-// decryptBlob is Decrypt's core, shared with ReEncrypt.
+// decryptBlob is Decrypt's core.
 // With dryRun, it stops after the checks that need no decryption.
 func (b *Bridge) decryptBlob(ctx context.Context, blob []byte, keyID string, a access, dryRun bool) (usableKey, []byte, error) {
 	ectx := a.ectx
@@ -306,46 +306,6 @@ func (b *Bridge) GenerateDataKeyWithoutPlaintext(ctx context.Context, in *Genera
 	}
 	clear(dk)
 	return &GenerateDataKeyWithoutPlaintextResponse{CiphertextBlob: blob, KeyId: b.keyARN(uk.keyID)}, nil
-}
-
-// ReEncrypt decrypts a blob and encrypts its plaintext under the
-// destination key and context; the plaintext never leaves the bridge.
-func (b *Bridge) ReEncrypt(ctx context.Context, in *ReEncryptRequest) (*ReEncryptResponse, error) {
-	if err := checkSymmetricAlgorithm(in.SourceEncryptionAlgorithm); err != nil {
-		return nil, err
-	}
-	if err := checkSymmetricAlgorithm(in.DestinationEncryptionAlgorithm); err != nil {
-		return nil, err
-	}
-	if err := checkContext(in.DestinationEncryptionContext); err != nil {
-		return nil, err
-	}
-	dst, err := b.encryptingKey(ctx, in.DestinationKeyId,
-		access{action: "kms:ReEncryptTo", ectx: in.DestinationEncryptionContext, grantTokens: in.GrantTokens})
-	if err != nil {
-		return nil, err
-	}
-	src, pt, err := b.decryptBlob(ctx, in.CiphertextBlob, in.SourceKeyId,
-		access{action: "kms:ReEncryptFrom", ectx: in.SourceEncryptionContext, grantTokens: in.GrantTokens}, in.DryRun)
-	if err != nil {
-		return nil, err
-	}
-	defer clear(pt)
-	var blob []byte
-	err = b.withSession(ctx, func(sh ck.SessionHandle) error {
-		blob, err = b.seal(sh, dst, pt, in.DestinationEncryptionContext)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &ReEncryptResponse{
-		CiphertextBlob:                 blob,
-		SourceKeyId:                    b.keyARN(src.keyID),
-		KeyId:                          b.keyARN(dst.keyID),
-		SourceEncryptionAlgorithm:      EncryptionAlgorithmSymmetricDefault,
-		DestinationEncryptionAlgorithm: EncryptionAlgorithmSymmetricDefault,
-	}, nil
 }
 
 // GenerateRandom returns 1 to 1024 bytes from the token's DRBG.

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -28,7 +29,9 @@ type serveConfig struct {
 	// rotations run, as a Go duration ("1h", "10m"); empty means the
 	// bridge's default. They also run at start.
 	MaintenanceInterval string `json:"maintenance_interval,omitempty"`
-	Credentials         []struct {
+	// TLS, when present, makes the endpoint HTTPS only (tls.go).
+	TLS         *serveTLS `json:"tls,omitempty"`
+	Credentials []struct {
 		AccessKeyID     string `json:"access_key_id"`
 		SecretAccessKey string `json:"secret_access_key"`
 		Principal       string `json:"principal"`
@@ -60,6 +63,11 @@ func readServeConfig(path string) (*serveConfig, error) {
 		}
 		c.maintenance = d
 	}
+	if c.TLS != nil {
+		if err := c.TLS.check(); err != nil {
+			return nil, fmt.Errorf("configuration %s: %w", path, err)
+		}
+	}
 	return &c, nil
 }
 
@@ -80,7 +88,7 @@ func policyText(raw json.RawMessage) (string, error) {
 // a token, until SIGTERM or SIGINT, which let requests in flight finish.
 func cmdServe(args []string, out io.Writer) error {
 	fs := newFlags("serve", "--config FILE [--listen ADDR] [--token LABEL]", out)
-	path := fs.String("config", "", "JSON configuration: listen, region, account, token, pin_file, credentials")
+	path := fs.String("config", "", "JSON configuration: listen, region, account, token, pin_file, credentials, tls")
 	listen := fs.String("listen", "", "address to listen on, e.g. 127.0.0.1:4599 (overrides the configuration)")
 	label := fs.String("token", "", "label of the token (overrides the configuration)")
 	if err := parse(fs, args); err != nil {
@@ -134,9 +142,18 @@ func cmdServe(args []string, out io.Writer) error {
 		return err
 	}
 	defer bridge.Close()
+	scheme := "http"
+	var tlsConfig *tls.Config
+	if cfg.TLS != nil {
+		if tlsConfig, err = cfg.TLS.config(bridge); err != nil {
+			return err
+		}
+		scheme = "https"
+	}
 	server, err := kmsbridge.NewServer(creds, bridge.Operations(), kmsbridge.ServerConfig{
-		Region: cfg.Region,
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, nil)),
+		Region:    cfg.Region,
+		Logger:    slog.New(slog.NewTextHandler(os.Stderr, nil)),
+		TLSConfig: tlsConfig,
 	})
 	if err != nil {
 		return err
@@ -147,6 +164,6 @@ func cmdServe(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "kagi serve: AWS KMS endpoint on http://%s (region %s, account %s, token %q)\n", ln.Addr(), cfg.Region, cfg.Account, cfg.Token)
+	fmt.Fprintf(out, "kagi serve: AWS KMS endpoint on %s://%s (region %s, account %s, token %q)\n", scheme, ln.Addr(), cfg.Region, cfg.Account, cfg.Token)
 	return server.Serve(ctx, ln)
 }
