@@ -43,8 +43,10 @@ const (
 	KeyStateEnabled         = "Enabled"
 	KeyStateDisabled        = "Disabled"
 	KeyStatePendingDeletion = "PendingDeletion"
+	KeyStatePendingImport   = "PendingImport"
 
-	OriginAWSKMS = "AWS_KMS"
+	OriginAWSKMS   = "AWS_KMS"
+	OriginExternal = "EXTERNAL"
 
 	KeyManagerCustomer = "CUSTOMER"
 
@@ -67,6 +69,7 @@ type KeyMetadata struct {
 	DeletionDate          *Timestamp `json:",omitempty"`
 	ValidTo               *Timestamp `json:",omitempty"`
 	Origin                string
+	ExpirationModel       string `json:",omitempty"`
 	KeyManager            string
 	CustomerMasterKeySpec string
 	KeySpec               string

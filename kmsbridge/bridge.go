@@ -146,6 +146,11 @@ func Open(lib *token.Library, cfg Config) (*Bridge, error) {
 		b.closeSessions()
 		return nil, err
 	}
+	// Material that a crash left unclaimed by any metadata (orphans.go).
+	if err := b.dropOrphans(b.sessions[0]); err != nil {
+		b.closeSessions()
+		return nil, err
+	}
 	// Deletions and rotations that fell due while nothing ran happen now.
 	if err := b.maintain(context.Background()); err != nil {
 		b.closeSessions()

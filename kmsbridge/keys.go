@@ -62,6 +62,7 @@ func (b *Bridge) metadata(rec *keyRecord) KeyMetadata {
 		MacAlgorithms:         mac,
 	}
 	md.DeletionDate, md.PendingDeletionWindowInDays = rec.DeletionDate, pendingWindow(rec)
+	md.ExpirationModel, md.ValidTo = importMetadata(rec) // import.go
 	return md
 }
 
@@ -108,8 +109,8 @@ func (b *Bridge) CreateKey(ctx context.Context, in *CreateKeyRequest) (*CreateKe
 		origin = OriginAWSKMS
 	}
 	switch origin {
-	case OriginAWSKMS:
-	case "EXTERNAL", "AWS_CLOUDHSM", "EXTERNAL_KEY_STORE":
+	case OriginAWSKMS, OriginExternal:
+	case "AWS_CLOUDHSM", "EXTERNAL_KEY_STORE":
 		return nil, UnsupportedOperationException("Origin %s is not supported by this KMS yet", origin)
 	default:
 		return nil, ValidationException("Origin %q is not valid", origin)
@@ -156,8 +157,12 @@ func (b *Bridge) CreateKey(ctx context.Context, in *CreateKeyRequest) (*CreateKe
 			Tags:           tags,
 			Policy:         in.Policy,
 		}
-		material, err := b.generateMaterial(sh, spec, usage, id, u, 1)
-		if err != nil {
+		var material []ck.ObjectHandle
+		if origin == OriginExternal {
+			// No material until ImportKeyMaterial (import.go).
+			rec.KeyState = KeyStatePendingImport
+			rec.Import = &importState{}
+		} else if material, err = b.generateMaterial(sh, spec, usage, id, u, 1); err != nil {
 			return tokenError("generating key material", err)
 		}
 		undo := func() {
@@ -175,7 +180,7 @@ func (b *Bridge) CreateKey(ctx context.Context, in *CreateKeyRequest) (*CreateKe
 			return tokenError("storing key metadata", err)
 		}
 		created = &kmsKey{id: id, uuid: u, rec: rec, hbk: map[uint32]ck.ObjectHandle{}}
-		if spec == KeySpecSymmetricDefault {
+		if spec == KeySpecSymmetricDefault && len(material) > 0 {
 			created.hbk[1] = material[0]
 		}
 		return nil

@@ -93,7 +93,7 @@ func TestCreateKeyRejects(t *testing.T) {
 		{"symmetric for signing", CreateKeyRequest{KeyUsage: "SIGN_VERIFY"}, CodeValidation},
 		{"unknown usage", CreateKeyRequest{KeyUsage: "EVERYTHING"}, CodeValidation},
 		{"specs disagree", CreateKeyRequest{KeySpec: "SYMMETRIC_DEFAULT", CustomerMasterKeySpec: "RSA_2048"}, CodeValidation},
-		{"external origin not yet", CreateKeyRequest{Origin: "EXTERNAL"}, CodeUnsupportedOperation},
+		{"CloudHSM origin not yet", CreateKeyRequest{Origin: "AWS_CLOUDHSM"}, CodeUnsupportedOperation},
 		{"bad origin", CreateKeyRequest{Origin: "MOON"}, CodeValidation},
 		{"multi-region", CreateKeyRequest{MultiRegion: true}, CodeUnsupportedOperation},
 		{"long description", CreateKeyRequest{Description: strings.Repeat("x", 8193)}, CodeValidation},

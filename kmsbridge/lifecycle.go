@@ -125,6 +125,9 @@ func (b *Bridge) CancelKeyDeletion(ctx context.Context, in *CancelKeyDeletionReq
 			return KMSInvalidStateException("%s is not pending deletion (it is %s).", b.keyARN(rec.KeyId), rec.KeyState)
 		}
 		rec.KeyState = KeyStateDisabled
+		if rec.Import != nil && !rec.Import.Present {
+			rec.KeyState = KeyStatePendingImport // nothing to enable (import.go)
+		}
 		rec.DeletionDate = nil
 		rec.PendingWindowInDays = 0
 		arn = b.keyARN(rec.KeyId)
@@ -180,6 +183,16 @@ func (b *Bridge) maintain(ctx context.Context) error {
 	var errs []error
 	for _, id := range ids {
 		k := b.keys[id]
+		if materialExpired(&k.rec, now) && !(k.rec.KeyState == KeyStatePendingDeletion && k.rec.DeletionDate != nil && !now.Before(k.rec.DeletionDate.Time)) {
+			// Imported material past its ValidTo (import.go).
+			if err := b.withSession(ctx, func(sh ck.SessionHandle) error { return b.deleteMaterialLocked(sh, k) }); err != nil {
+				if err == errClosed {
+					return err
+				}
+				errs = append(errs, err)
+			}
+			continue
+		}
 		switch {
 		case k.rec.KeyState == KeyStatePendingDeletion && k.rec.DeletionDate != nil && !now.Before(k.rec.DeletionDate.Time):
 			if err := b.withSession(ctx, func(sh ck.SessionHandle) error { return b.destroyKeyLocked(sh, k) }); err != nil {
@@ -198,6 +211,13 @@ func (b *Bridge) maintain(ctx context.Context) error {
 				errs = append(errs, err)
 			}
 		}
+	}
+	// Wrapping keys whose import tokens have all expired (import_token.go).
+	if err := b.withSession(ctx, func(sh ck.SessionHandle) error { return b.dropExpiredWrappingKeys(sh, now) }); err != nil {
+		if err == errClosed {
+			return err
+		}
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -236,6 +236,9 @@ func (b *Bridge) rotateLocked(ctx context.Context, k *kmsKey, typ string, now Ti
 		if err != nil {
 			return tokenError("generating a backing key", err)
 		}
+		if crashAt != nil {
+			crashAt("rotate") // tests: a crash before the commit point
+		}
 		if err := b.writeKey(sh, k, rec); err != nil {
 			b.lib.DestroyObject(sh, h)
 			return err

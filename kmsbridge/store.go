@@ -59,6 +59,10 @@ type keyRecord struct {
 	// Policy is the key policy document; "" means the default policy
 	// (keypolicy.go), which records written before policies existed have.
 	Policy string `json:",omitempty"`
+
+	// Import is the imported material's state; set on keys of origin
+	// EXTERNAL only (import.go).
+	Import *importState `json:",omitempty"`
 }
 
 // backingVersion is one HBK of a key.
