@@ -192,12 +192,8 @@ func (b *Bridge) keyFor(ctx context.Context, keyID, usage string, a access) (usa
 	if err := b.authorise(ctx, k, a); err != nil {
 		return usableKey{}, keyRecord{}, err
 	}
-	switch k.rec.KeyState {
-	case KeyStateEnabled:
-	case KeyStateDisabled:
-		return usableKey{}, keyRecord{}, DisabledException("%s is disabled.", b.keyARN(k.rec.KeyId))
-	default:
-		return usableKey{}, keyRecord{}, KMSInvalidStateException("%s is %s", b.keyARN(k.rec.KeyId), k.rec.KeyState)
+	if err := b.checkEnabled(&k.rec); err != nil {
+		return usableKey{}, keyRecord{}, err
 	}
 	if k.rec.KeyUsage != usage || k.rec.KeySpec == KeySpecSymmetricDefault {
 		return usableKey{}, keyRecord{}, InvalidKeyUsageException("%s key usage is %s and key spec is %s", b.keyARN(k.rec.KeyId), k.rec.KeyUsage, k.rec.KeySpec)
@@ -270,12 +266,8 @@ func (b *Bridge) GetPublicKey(ctx context.Context, in *GetPublicKeyRequest) (*Ge
 	if _, ok := asymSpecs[rec.KeySpec]; !ok {
 		return nil, UnsupportedOperationException("%s is not an asymmetric key", b.keyARN(rec.KeyId))
 	}
-	switch rec.KeyState {
-	case KeyStateEnabled:
-	case KeyStateDisabled:
-		return nil, DisabledException("%s is disabled.", b.keyARN(rec.KeyId))
-	default:
-		return nil, KMSInvalidStateException("%s is %s", b.keyARN(rec.KeyId), rec.KeyState)
+	if err := b.checkEnabled(&rec); err != nil {
+		return nil, err
 	}
 	var der []byte
 	err = b.withSession(ctx, func(sh ck.SessionHandle) error {

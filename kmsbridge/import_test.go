@@ -389,6 +389,11 @@ func TestImportExpiryAndWrappingKeys(t *testing.T) {
 		t.Fatalf("before ValidTo: %s", got.KeyState)
 	}
 	clock.Advance(time.Hour)
+	// Past ValidTo the material is unusable at once, before the
+	// maintenance pass that deletes it.
+	if _, err := b.Decrypt(bg, &DecryptRequest{CiphertextBlob: enc.CiphertextBlob}); ErrorCode(err) != CodeKMSInvalidState {
+		t.Fatalf("Decrypt with expired material before maintenance: %v", err)
+	}
 	if err := b.maintain(bg); err != nil {
 		t.Fatal(err)
 	}

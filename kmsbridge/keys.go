@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"sort"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/kagi-hsm/kagi/token/ck"
@@ -237,6 +238,24 @@ func (b *Bridge) resolve(keyID string) (*kmsKey, error) {
 		return nil, NotFoundException("Key '%s' does not exist", b.keyARN(strings.ToLower(ref)))
 	}
 	return k, nil
+}
+
+// checkEnabled is the state check of every use of a key: a disabled key
+// gives DisabledException, any other state but Enabled — and imported
+// material past its ValidTo, which the next maintenance pass deletes —
+// KMSInvalidStateException.
+func (b *Bridge) checkEnabled(rec *keyRecord) error {
+	switch rec.KeyState {
+	case KeyStateEnabled:
+	case KeyStateDisabled:
+		return DisabledException("%s is disabled.", b.keyARN(rec.KeyId))
+	default:
+		return KMSInvalidStateException("%s is %s", b.keyARN(rec.KeyId), rec.KeyState)
+	}
+	if im := rec.Import; im != nil && im.ValidTo != nil && !b.now().Before(im.ValidTo.Time) {
+		return KMSInvalidStateException("The key material of %s expired at %s.", b.keyARN(rec.KeyId), im.ValidTo.Time.Format(time.RFC3339))
+	}
+	return nil
 }
 
 // resolveFor resolves keyID and authorises a on the key. Caller holds b.mu.

@@ -124,15 +124,7 @@ func checkAlgorithmContext(side, alg string, ectx map[string]string) error {
 }
 
 // keyStateError is the error for a key that is not Enabled (nil if it is).
-func (b *Bridge) keyStateError(k *kmsKey) error {
-	switch k.rec.KeyState {
-	case KeyStateEnabled:
-		return nil
-	case KeyStateDisabled:
-		return DisabledException("%s is disabled.", b.keyARN(k.rec.KeyId))
-	}
-	return KMSInvalidStateException("%s is %s", b.keyARN(k.rec.KeyId), k.rec.KeyState)
-}
+func (b *Bridge) keyStateError(k *kmsKey) error { return b.checkEnabled(&k.rec) }
 
 // fitsAlgorithm says whether an ENCRYPT_DECRYPT key of that spec encrypts
 // with alg, and for RSA the modulus length in bytes.

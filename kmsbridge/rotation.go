@@ -87,15 +87,7 @@ func (b *Bridge) checkRotatable(rec *keyRecord) error {
 // checkRotationState is the state check of the rotation changes: a
 // disabled key gives DisabledException, any other non-Enabled state
 // KMSInvalidStateException.
-func (b *Bridge) checkRotationState(rec *keyRecord) error {
-	switch rec.KeyState {
-	case KeyStateEnabled:
-		return nil
-	case KeyStateDisabled:
-		return DisabledException("%s is disabled.", b.keyARN(rec.KeyId))
-	}
-	return KMSInvalidStateException("%s is %s", b.keyARN(rec.KeyId), rec.KeyState)
-}
+func (b *Bridge) checkRotationState(rec *keyRecord) error { return b.checkEnabled(rec) }
 
 // EnableKeyRotation turns on automatic rotation every RotationPeriodInDays
 // (90 to 2560, default 365). On a key that already rotates, it changes the

@@ -28,12 +28,8 @@ type usableKey struct {
 // checkUsable says whether a key in its current state may encrypt or
 // decrypt. Caller holds b.mu.
 func (b *Bridge) checkUsable(k *kmsKey) error {
-	switch k.rec.KeyState {
-	case KeyStateEnabled:
-	case KeyStateDisabled:
-		return DisabledException("%s is disabled.", b.keyARN(k.rec.KeyId))
-	default:
-		return KMSInvalidStateException("%s is %s", b.keyARN(k.rec.KeyId), k.rec.KeyState)
+	if err := b.checkEnabled(&k.rec); err != nil {
+		return err
 	}
 	if k.rec.KeyUsage != KeyUsageEncryptDecrypt || k.rec.KeySpec != KeySpecSymmetricDefault {
 		return InvalidKeyUsageException("%s key usage is %s and key spec is %s", b.keyARN(k.rec.KeyId), k.rec.KeyUsage, k.rec.KeySpec)
