@@ -78,9 +78,11 @@ install_files() {
 # by a helper process, and the clients of tests/interop: libp11's OpenSSL
 # engine, GnuTLS's p11tool and certtool, NSS's modutil and certutil, a JDK
 # for the SunPKCS11 tests (keytool, jarsigner, javac), nginx (its forked
-# workers sign through libp11's engine) and curl.
+# workers sign through libp11's engine) and curl; the AWS CLI and jq for
+# tests/awscli (the CLI against kagi serve).
 TEST_PACKAGES=(opensc openssl softhsm2 gcc libc6-dev p11-kit p11-kit-modules
-	libengine-pkcs11-openssl gnutls-bin libnss3-tools openjdk-17-jdk-headless nginx curl)
+	libengine-pkcs11-openssl gnutls-bin libnss3-tools openjdk-17-jdk-headless nginx curl
+	awscli jq)
 
 install_test_deps() {
 	local missing=()
@@ -119,9 +121,9 @@ run_module_tests() {
 	# Integration, fork, Go-host and real-client tests load the module the
 	# way users do; CI=true turns a missing client tool into a failure.
 	step "go test ./tests/... against $BUILD/libkagi.so"
-	KAGI_MODULE="$(cd "$BUILD" && pwd)/libkagi.so" go test -count=1 -timeout 20m \
+	KAGI_MODULE="$(cd "$BUILD" && pwd)/libkagi.so" KAGI_CMD="$(cd "$BUILD" && pwd)/kagi" go test -count=1 -timeout 20m \
 		./tests/integration/ ./tests/cabi/ ./tests/fork/ ./tests/gohost/ ./tests/clients/ ./tests/crypto11suite/ ./tests/bench/ \
-		./tests/interop/ ./tests/conformance/
+		./tests/interop/ ./tests/conformance/ ./tests/awscli/
 }
 
 run_bench_smoke() {
