@@ -35,11 +35,11 @@ func (b *Bridge) aliasARN(name string) string { return b.arn + name }
 
 // aliasTarget resolves TargetKeyId, which must name a key by id or key ARN
 // (an alias may not point at an alias). Caller holds b.mu.
-func (b *Bridge) aliasTarget(target string) (*kmsKey, error) {
+func (b *Bridge) aliasTarget(ctx context.Context, target, action string) (*kmsKey, error) {
 	if strings.HasPrefix(target, "alias/") || strings.HasPrefix(target, b.arn+"alias/") {
 		return nil, ValidationException("TargetKeyId must be a key id or key ARN, not an alias")
 	}
-	k, err := b.resolve(target)
+	k, err := b.resolveFor(ctx, target, access{action: action})
 	if err == nil && k.rec.KeyState == KeyStatePendingDeletion {
 		return nil, KMSInvalidStateException("%s is pending deletion.", b.keyARN(k.rec.KeyId))
 	}
@@ -61,7 +61,7 @@ func (b *Bridge) CreateAlias(ctx context.Context, in *CreateAliasRequest) error 
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	k, err := b.aliasTarget(in.TargetKeyId)
+	k, err := b.aliasTarget(ctx, in.TargetKeyId, "kms:CreateAlias")
 	if err != nil {
 		return err
 	}
@@ -97,9 +97,15 @@ func (b *Bridge) UpdateAlias(ctx context.Context, in *UpdateAliasRequest) error 
 	if !ok {
 		return NotFoundException("Alias %s is not found.", b.aliasARN(in.AliasName))
 	}
-	k, err := b.aliasTarget(in.TargetKeyId)
+	k, err := b.aliasTarget(ctx, in.TargetKeyId, "kms:UpdateAlias")
 	if err != nil {
 		return err
+	}
+	// Moving an alias needs kms:UpdateAlias on the key it leaves too.
+	if old, ok := b.keys[a.rec.TargetKeyId]; ok {
+		if err := b.authorise(ctx, old, access{action: "kms:UpdateAlias"}); err != nil {
+			return err
+		}
 	}
 	if old, ok := b.keys[a.rec.TargetKeyId]; ok && (old.rec.KeySpec != k.rec.KeySpec || old.rec.KeyUsage != k.rec.KeyUsage) {
 		return ValidationException("%s has a different key spec or key usage than the alias's current key", b.keyARN(k.rec.KeyId))
@@ -127,9 +133,14 @@ func (b *Bridge) DeleteAlias(ctx context.Context, in *DeleteAliasRequest) error 
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	_, ok := b.aliases[in.AliasName]
+	a, ok := b.aliases[in.AliasName]
 	if !ok {
 		return NotFoundException("Alias %s is not found.", b.aliasARN(in.AliasName))
+	}
+	if k, ok := b.keys[a.rec.TargetKeyId]; ok {
+		if err := b.authorise(ctx, k, access{action: "kms:DeleteAlias"}); err != nil {
+			return err
+		}
 	}
 	return b.withSession(ctx, func(sh ck.SessionHandle) error {
 		if err := b.deleteData(sh, appAlias, in.AliasName); err != nil {
@@ -149,6 +160,9 @@ func (b *Bridge) ListAliases(ctx context.Context, in *ListAliasesRequest) (*List
 	}
 	if in.Marker != "" && !strings.HasPrefix(in.Marker, "alias/") {
 		return nil, InvalidMarkerException("Marker %q is not a marker ListAliases returned", in.Marker)
+	}
+	if err := b.authoriseAccount(ctx, "kms:ListAliases"); err != nil {
+		return nil, err
 	}
 	b.mu.RLock()
 	defer b.mu.RUnlock()

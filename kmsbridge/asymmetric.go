@@ -216,11 +216,14 @@ func (b *Bridge) forgetObject(k *kmsKey, v uint32, class ck.ObjectClass) {
 
 // keyFor resolves keyID to a usable key of that usage, copied under b.mu.
 // A key of another usage or spec family gives InvalidKeyUsageException.
-func (b *Bridge) keyFor(keyID, usage string) (usableKey, keyRecord, error) {
+func (b *Bridge) keyFor(ctx context.Context, keyID, usage string, a access) (usableKey, keyRecord, error) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	k, err := b.resolve(keyID)
 	if err != nil {
+		return usableKey{}, keyRecord{}, err
+	}
+	if err := b.authorise(ctx, k, a); err != nil {
 		return usableKey{}, keyRecord{}, err
 	}
 	switch k.rec.KeyState {
@@ -291,6 +294,7 @@ func (b *Bridge) GetPublicKey(ctx context.Context, in *GetPublicKeyRequest) (*Ge
 	k, err := b.resolve(in.KeyId)
 	var rec keyRecord
 	if err == nil {
+		err = b.authorise(ctx, k, access{action: "kms:GetPublicKey", grantTokens: in.GrantTokens})
 		rec = k.rec
 	}
 	b.mu.RUnlock()
@@ -404,7 +408,7 @@ func (b *Bridge) signMechanism(rec keyRecord, algName, msgType string, msg []byt
 // Sign signs a message or digest with an asymmetric SIGN_VERIFY key's
 // private key on the token. ECDSA signatures are DER, as AWS returns them.
 func (b *Bridge) Sign(ctx context.Context, in *SignRequest) (*SignResponse, error) {
-	uk, rec, err := b.keyFor(in.KeyId, KeyUsageSignVerify)
+	uk, rec, err := b.keyFor(ctx, in.KeyId, KeyUsageSignVerify, access{action: "kms:Sign", grantTokens: in.GrantTokens})
 	if err != nil {
 		return nil, err
 	}
@@ -431,7 +435,7 @@ func (b *Bridge) Sign(ctx context.Context, in *SignRequest) (*SignResponse, erro
 // Verify checks a signature with the key's public key on the token: valid
 // gives SignatureValid true, invalid KMSInvalidSignatureException.
 func (b *Bridge) Verify(ctx context.Context, in *VerifyRequest) (*VerifyResponse, error) {
-	uk, rec, err := b.keyFor(in.KeyId, KeyUsageSignVerify)
+	uk, rec, err := b.keyFor(ctx, in.KeyId, KeyUsageSignVerify, access{action: "kms:Verify", grantTokens: in.GrantTokens})
 	if err != nil {
 		return nil, err
 	}
@@ -508,8 +512,8 @@ func oaepMechanism(alg string) (ck.Mechanism, int) {
 }
 
 // rsaCryptKey resolves an ENCRYPT_DECRYPT RSA key for alg.
-func (b *Bridge) rsaCryptKey(keyID, alg string) (usableKey, int, error) {
-	uk, rec, err := b.keyFor(keyID, KeyUsageEncryptDecrypt)
+func (b *Bridge) rsaCryptKey(ctx context.Context, keyID, alg string, a access) (usableKey, int, error) {
+	uk, rec, err := b.keyFor(ctx, keyID, KeyUsageEncryptDecrypt, a)
 	if err != nil {
 		return usableKey{}, 0, err
 	}
@@ -524,7 +528,7 @@ func (b *Bridge) rsaCryptKey(keyID, alg string) (usableKey, int, error) {
 // and a KeyId that names an RSA key is InvalidKeyUsageException, as AWS
 // answers an algorithm that does not fit the key, rather than the
 // InvalidCiphertextException that parsing RSA ciphertext as a blob gives.
-func (b *Bridge) checkNotAsymmetric(keyID, alg string) error {
+func (b *Bridge) checkNotAsymmetric(ctx context.Context, keyID, alg string, a access) error {
 	if keyID == "" {
 		return nil
 	}
@@ -533,6 +537,9 @@ func (b *Bridge) checkNotAsymmetric(keyID, alg string) error {
 	k, err := b.resolve(keyID)
 	if err != nil {
 		return nil // Decrypt reports it in its usual order
+	}
+	if err := b.authorise(ctx, k, a); err != nil {
+		return err
 	}
 	if _, ok := asymSpecs[k.rec.KeySpec]; ok {
 		if alg == "" {
@@ -548,7 +555,7 @@ func (b *Bridge) encryptRSA(ctx context.Context, in *EncryptRequest) (*EncryptRe
 	if len(in.EncryptionContext) != 0 {
 		return nil, ValidationException("EncryptionContext is not supported with asymmetric keys")
 	}
-	uk, k, err := b.rsaCryptKey(in.KeyId, in.EncryptionAlgorithm)
+	uk, k, err := b.rsaCryptKey(ctx, in.KeyId, in.EncryptionAlgorithm, access{action: "kms:Encrypt", grantTokens: in.GrantTokens})
 	if err != nil {
 		return nil, err
 	}
@@ -575,7 +582,7 @@ func (b *Bridge) decryptRSA(ctx context.Context, in *DecryptRequest) (*DecryptRe
 	if len(in.EncryptionContext) != 0 {
 		return nil, ValidationException("EncryptionContext is not supported with asymmetric keys")
 	}
-	uk, k, err := b.rsaCryptKey(in.KeyId, in.EncryptionAlgorithm)
+	uk, k, err := b.rsaCryptKey(ctx, in.KeyId, in.EncryptionAlgorithm, access{action: "kms:Decrypt", grantTokens: in.GrantTokens})
 	if err != nil {
 		return nil, err
 	}

@@ -76,8 +76,18 @@ func TestAsymmetricRestartAndLogout(t *testing.T) {
 		}
 	}
 
+	// A missing private key (only kagi itself, through an owner session,
+	// can destroy it: PKCS#11 clients get CKR_ACTION_PROHIBITED).
 	priv := findLabelled(t, l, sh, sig.KeyId, ck.CKO_PRIVATE_KEY)
-	if err := l.DestroyObject(sh, priv); err != nil {
+	if err := l.DestroyObject(sh, priv); ck.ErrorRV(err) != ck.CKR_ACTION_PROHIBITED {
+		t.Fatalf("a PKCS#11 session destroying a KMS private key: %v", err)
+	}
+	owner, err := l.OpenOwnerSession(b.slot, ck.CKF_SERIAL_SESSION|ck.CKF_RW_SESSION, Owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.CloseSession(owner)
+	if err := l.DestroyObject(owner, priv); err != nil {
 		t.Fatal(err)
 	}
 	_, err = b.Sign(bg, &SignRequest{KeyId: sig.KeyId, Message: msg, SigningAlgorithm: "ECDSA_SHA_256"})

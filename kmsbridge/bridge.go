@@ -21,6 +21,9 @@ import (
 	"github.com/kagi-hsm/kagi/token/ck"
 )
 
+// Owner is the CKA_KAGI_OWNER of every object the bridge creates.
+const Owner = "kagi-kms"
+
 // DefaultSessions is the number of token sessions a Bridge opens when
 // Config.Sessions is zero: that many operations run on the token at once.
 const DefaultSessions = 8
@@ -40,6 +43,10 @@ type Config struct {
 	// the background (they also run at Open); 0 means
 	// DefaultMaintenanceInterval, negative means only at Open.
 	MaintenanceInterval time.Duration
+
+	// IdentityPolicies stand in for IAM identity policies: principal ARN ->
+	// policy document (no Principal elements). See authorise.go.
+	IdentityPolicies map[string]string
 }
 
 var (
@@ -67,6 +74,8 @@ type Bridge struct {
 	keys    map[string]*kmsKey // by key id (UUID string)
 	aliases map[string]*alias  // by alias name
 
+	identities map[string]*policyDoc // Config.IdentityPolicies parsed
+
 	// hbkMu guards the HBK handle caches (kmsKey.hbk), which readers fill.
 	hbkMu sync.Mutex
 
@@ -76,6 +85,9 @@ type Bridge struct {
 
 	// maintWG waits for the background maintenance goroutine (lifecycle.go).
 	maintWG sync.WaitGroup
+
+	// audit writes the audit trail's records in batches (audit.go).
+	audit *auditor
 }
 
 // Open finds the token labelled cfg.TokenLabel, opens cfg.Sessions R/W
@@ -90,22 +102,33 @@ func Open(lib *token.Library, cfg Config) (*Bridge, error) {
 	if cfg.Sessions <= 0 {
 		cfg.Sessions = DefaultSessions
 	}
+	identities := map[string]*policyDoc{}
+	for p, text := range cfg.IdentityPolicies {
+		d, err := parsePolicy(text, false)
+		if err != nil {
+			return nil, fmt.Errorf("kmsbridge: identity policy of %s: %w", p, err)
+		}
+		identities[p] = d
+	}
 	slot, err := findToken(lib, cfg.TokenLabel)
 	if err != nil {
 		return nil, err
 	}
 	b := &Bridge{
-		lib:     lib,
-		cfg:     cfg,
-		slot:    slot,
-		arn:     "arn:aws:kms:" + cfg.Region + ":" + cfg.Account + ":",
-		pool:    make(chan ck.SessionHandle, cfg.Sessions),
-		keys:    map[string]*kmsKey{},
-		aliases: map[string]*alias{},
-		done:    make(chan struct{}),
+		lib:        lib,
+		cfg:        cfg,
+		slot:       slot,
+		arn:        "arn:aws:kms:" + cfg.Region + ":" + cfg.Account + ":",
+		pool:       make(chan ck.SessionHandle, cfg.Sessions),
+		keys:       map[string]*kmsKey{},
+		aliases:    map[string]*alias{},
+		identities: identities,
+		done:       make(chan struct{}),
 	}
 	for i := 0; i < cfg.Sessions; i++ {
-		sh, err := lib.OpenSession(slot, ck.CKF_SERIAL_SESSION|ck.CKF_RW_SESSION)
+		// Owner sessions: what the bridge creates is marked as its own, and
+		// PKCS#11 clients may use but not change or destroy it (token/owner.go).
+		sh, err := lib.OpenOwnerSession(slot, ck.CKF_SERIAL_SESSION|ck.CKF_RW_SESSION, Owner)
 		if err != nil {
 			b.closeSessions()
 			return nil, fmt.Errorf("kmsbridge: opening a session on token %q: %w", cfg.TokenLabel, err)
@@ -128,6 +151,7 @@ func Open(lib *token.Library, cfg Config) (*Bridge, error) {
 		b.closeSessions()
 		return nil, fmt.Errorf("kmsbridge: due key deletions and rotations: %w", err)
 	}
+	b.audit = newAuditor(lib, slot)
 	b.startMaintenance()
 	return b, nil
 }
@@ -158,7 +182,8 @@ func findToken(lib *token.Library, label string) (ck.SlotID, error) {
 }
 
 // Close closes the bridge's sessions (closing a token's last session logs
-// it out, PKCS#11 section 5.6). Operations still running finish first.
+// it out, PKCS#11 section 5.6). Operations still running finish first, and
+// the audit records of every call are written before it returns.
 func (b *Bridge) Close() error {
 	var err error
 	b.closeOnce.Do(func() {
@@ -168,7 +193,9 @@ func (b *Bridge) Close() error {
 		for range b.sessions {
 			<-b.pool
 		}
-		err = b.closeSessions()
+		// Every call has ended: its record is queued; write them all.
+		aerr := b.audit.close()
+		err = errors.Join(b.closeSessions(), aerr)
 	})
 	return err
 }

@@ -19,9 +19,15 @@ const (
 
 var bg = context.Background()
 
+// testConfig: alice (the SDK tests' signer) is an administrator of the
+// account through her identity policy, as an IAM user with kms:* is; the
+// default key policy delegates to the account, so she may use every key.
 func testConfig() Config {
-	return Config{Region: testRegion, Account: testAccount, TokenLabel: testLabel, PIN: testPIN, Sessions: 4}
+	return Config{Region: testRegion, Account: testAccount, TokenLabel: testLabel, PIN: testPIN, Sessions: 4,
+		IdentityPolicies: map[string]string{alice.Principal: adminPolicy}}
 }
+
+const adminPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"}]}`
 
 func openLib(t *testing.T, db string) *token.Library {
 	t.Helper()

@@ -120,6 +120,14 @@ func (b *Bridge) CreateKey(ctx context.Context, in *CreateKeyRequest) (*CreateKe
 	if err := checkDescription(in.Description); err != nil {
 		return nil, err
 	}
+	if err := b.authoriseAccount(ctx, "kms:CreateKey"); err != nil {
+		return nil, err
+	}
+	if in.Policy != "" {
+		if err := b.checkNewPolicy(ctx, in.Policy, "*", in.BypassPolicyLockoutSafetyCheck); err != nil {
+			return nil, err
+		}
+	}
 	tags, err := mergeTags(nil, in.Tags)
 	if err != nil {
 		return nil, err
@@ -146,6 +154,7 @@ func (b *Bridge) CreateKey(ctx context.Context, in *CreateKeyRequest) (*CreateKe
 			CurrentVersion: 1,
 			Versions:       []backingVersion{{Version: 1, CreationDate: date}},
 			Tags:           tags,
+			Policy:         in.Policy,
 		}
 		material, err := b.generateMaterial(sh, spec, usage, id, u, 1)
 		if err != nil {
@@ -225,12 +234,27 @@ func (b *Bridge) resolve(keyID string) (*kmsKey, error) {
 	return k, nil
 }
 
+// resolveFor resolves keyID and authorises a on the key. Caller holds b.mu.
+func (b *Bridge) resolveFor(ctx context.Context, keyID string, a access) (*kmsKey, error) {
+	k, err := b.resolve(keyID)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.authorise(ctx, k, a); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
 // DescribeKey answers the key's metadata.
 func (b *Bridge) DescribeKey(ctx context.Context, in *DescribeKeyRequest) (*DescribeKeyResponse, error) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	k, err := b.resolve(in.KeyId)
 	if err != nil {
+		return nil, err
+	}
+	if err := b.authorise(ctx, k, access{action: "kms:DescribeKey", grantTokens: in.GrantTokens}); err != nil {
 		return nil, err
 	}
 	return &DescribeKeyResponse{KeyMetadata: b.metadata(&k.rec)}, nil
@@ -275,6 +299,9 @@ func (b *Bridge) ListKeys(ctx context.Context, in *ListKeysRequest) (*ListKeysRe
 			return nil, InvalidMarkerException("Marker %q is not a marker ListKeys returned", in.Marker)
 		}
 	}
+	if err := b.authoriseAccount(ctx, "kms:ListKeys"); err != nil {
+		return nil, err
+	}
 	b.mu.RLock()
 	ids := make([]string, 0, len(b.keys))
 	for id := range b.keys {
@@ -292,11 +319,14 @@ func (b *Bridge) ListKeys(ctx context.Context, in *ListKeysRequest) (*ListKeysRe
 
 // updateKey applies change to a copy of the named key's record and writes
 // it to the token, under b.mu so that concurrent changes serialise.
-func (b *Bridge) updateKey(ctx context.Context, keyID string, change func(rec *keyRecord) error) error {
+func (b *Bridge) updateKey(ctx context.Context, keyID, action string, change func(rec *keyRecord) error) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	k, err := b.resolve(keyID)
 	if err != nil {
+		return err
+	}
+	if err := b.authorise(ctx, k, access{action: action}); err != nil {
 		return err
 	}
 	rec := k.rec
@@ -309,7 +339,7 @@ func (b *Bridge) updateKey(ctx context.Context, keyID string, change func(rec *k
 
 // EnableKey sets a Disabled key to Enabled (an Enabled key stays so).
 func (b *Bridge) EnableKey(ctx context.Context, in *EnableKeyRequest) error {
-	return b.updateKey(ctx, in.KeyId, func(rec *keyRecord) error {
+	return b.updateKey(ctx, in.KeyId, "kms:EnableKey", func(rec *keyRecord) error {
 		switch rec.KeyState {
 		case KeyStateEnabled, KeyStateDisabled:
 			rec.KeyState = KeyStateEnabled
@@ -321,7 +351,7 @@ func (b *Bridge) EnableKey(ctx context.Context, in *EnableKeyRequest) error {
 
 // DisableKey sets an Enabled key to Disabled (a Disabled key stays so).
 func (b *Bridge) DisableKey(ctx context.Context, in *DisableKeyRequest) error {
-	return b.updateKey(ctx, in.KeyId, func(rec *keyRecord) error {
+	return b.updateKey(ctx, in.KeyId, "kms:DisableKey", func(rec *keyRecord) error {
 		switch rec.KeyState {
 		case KeyStateEnabled, KeyStateDisabled:
 			rec.KeyState = KeyStateDisabled
@@ -336,7 +366,7 @@ func (b *Bridge) UpdateKeyDescription(ctx context.Context, in *UpdateKeyDescript
 	if err := checkDescription(in.Description); err != nil {
 		return err
 	}
-	return b.updateKey(ctx, in.KeyId, func(rec *keyRecord) error {
+	return b.updateKey(ctx, in.KeyId, "kms:UpdateKeyDescription", func(rec *keyRecord) error {
 		if rec.KeyState == KeyStatePendingDeletion {
 			return KMSInvalidStateException("%s is pending deletion.", b.keyARN(rec.KeyId))
 		}

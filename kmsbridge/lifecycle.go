@@ -99,7 +99,7 @@ func (b *Bridge) ScheduleKeyDeletion(ctx context.Context, in *ScheduleKeyDeletio
 		}
 	}
 	var out *ScheduleKeyDeletionResponse
-	err := b.updateKey(ctx, in.KeyId, func(rec *keyRecord) error {
+	err := b.updateKey(ctx, in.KeyId, "kms:ScheduleKeyDeletion", func(rec *keyRecord) error {
 		if rec.KeyState == KeyStatePendingDeletion {
 			return KMSInvalidStateException("%s is pending deletion.", b.keyARN(rec.KeyId))
 		}
@@ -120,7 +120,7 @@ func (b *Bridge) ScheduleKeyDeletion(ctx context.Context, in *ScheduleKeyDeletio
 // Disabled.
 func (b *Bridge) CancelKeyDeletion(ctx context.Context, in *CancelKeyDeletionRequest) (*CancelKeyDeletionResponse, error) {
 	var arn string
-	err := b.updateKey(ctx, in.KeyId, func(rec *keyRecord) error {
+	err := b.updateKey(ctx, in.KeyId, "kms:CancelKeyDeletion", func(rec *keyRecord) error {
 		if rec.KeyState != KeyStatePendingDeletion {
 			return KMSInvalidStateException("%s is not pending deletion (it is %s).", b.keyARN(rec.KeyId), rec.KeyState)
 		}
@@ -237,6 +237,9 @@ func (b *Bridge) destroyKeyLocked(sh ck.SessionHandle, k *kmsKey) error {
 			return err
 		}
 		delete(b.aliases, name)
+	}
+	if err := b.deleteGrantsLocked(sh, k); err != nil {
+		return err
 	}
 	if err := b.deleteData(sh, appKey, k.id); err != nil {
 		return err

@@ -55,7 +55,7 @@ type VerifyMacResponse struct {
 }
 
 // macKey checks a GenerateMac/VerifyMac request and resolves its key.
-func (b *Bridge) macKey(keyID, alg string, msg []byte) (usableKey, ck.MechanismType, error) {
+func (b *Bridge) macKey(ctx context.Context, keyID, alg string, msg []byte, a access) (usableKey, ck.MechanismType, error) {
 	if len(msg) < 1 || len(msg) > maxSignMessage {
 		return usableKey{}, 0, ValidationException("Message must be 1 to %d bytes", maxSignMessage)
 	}
@@ -66,7 +66,7 @@ func (b *Bridge) macKey(keyID, alg string, msg []byte) (usableKey, ck.MechanismT
 	if !known {
 		return usableKey{}, 0, ValidationException("MacAlgorithm %q is not valid", alg)
 	}
-	uk, rec, err := b.keyFor(keyID, KeyUsageGenerateVerifyMac)
+	uk, rec, err := b.keyFor(ctx, keyID, KeyUsageGenerateVerifyMac, a)
 	if err != nil {
 		return usableKey{}, 0, err
 	}
@@ -79,7 +79,7 @@ func (b *Bridge) macKey(keyID, alg string, msg []byte) (usableKey, ck.MechanismT
 
 // GenerateMac computes the HMAC of a message with an HMAC key on the token.
 func (b *Bridge) GenerateMac(ctx context.Context, in *GenerateMacRequest) (*GenerateMacResponse, error) {
-	uk, m, err := b.macKey(in.KeyId, in.MacAlgorithm, in.Message)
+	uk, m, err := b.macKey(ctx, in.KeyId, in.MacAlgorithm, in.Message, access{action: "kms:GenerateMac", grantTokens: in.GrantTokens})
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +101,7 @@ func invalidMac() *Error {
 // VerifyMac checks a MAC on the token: valid gives MacValid true, invalid
 // KMSInvalidMacException.
 func (b *Bridge) VerifyMac(ctx context.Context, in *VerifyMacRequest) (*VerifyMacResponse, error) {
-	uk, m, err := b.macKey(in.KeyId, in.MacAlgorithm, in.Message)
+	uk, m, err := b.macKey(ctx, in.KeyId, in.MacAlgorithm, in.Message, access{action: "kms:VerifyMac", grantTokens: in.GrantTokens})
 	if err != nil {
 		return nil, err
 	}

@@ -108,7 +108,7 @@ func (b *Bridge) EnableKeyRotation(ctx context.Context, in *EnableKeyRotationReq
 			return ValidationException("RotationPeriodInDays must be between %d and %d", minRotationPeriodDays, maxRotationPeriodDays)
 		}
 	}
-	return b.updateKey(ctx, in.KeyId, func(rec *keyRecord) error {
+	return b.updateKey(ctx, in.KeyId, "kms:EnableKeyRotation", func(rec *keyRecord) error {
 		if err := b.checkRotatable(rec); err != nil {
 			return err
 		}
@@ -132,7 +132,7 @@ func (b *Bridge) EnableKeyRotation(ctx context.Context, in *EnableKeyRotationReq
 
 // DisableKeyRotation turns automatic rotation off; the versions stay.
 func (b *Bridge) DisableKeyRotation(ctx context.Context, in *DisableKeyRotationRequest) error {
-	return b.updateKey(ctx, in.KeyId, func(rec *keyRecord) error {
+	return b.updateKey(ctx, in.KeyId, "kms:DisableKeyRotation", func(rec *keyRecord) error {
 		if err := b.checkRotatable(rec); err != nil {
 			return err
 		}
@@ -151,7 +151,7 @@ func (b *Bridge) DisableKeyRotation(ctx context.Context, in *DisableKeyRotationR
 func (b *Bridge) GetKeyRotationStatus(ctx context.Context, in *GetKeyRotationStatusRequest) (*GetKeyRotationStatusResponse, error) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	k, err := b.resolve(in.KeyId)
+	k, err := b.resolveFor(ctx, in.KeyId, access{action: "kms:GetKeyRotationStatus"})
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +176,7 @@ func (b *Bridge) GetKeyRotationStatus(ctx context.Context, in *GetKeyRotationSta
 func (b *Bridge) RotateKeyOnDemand(ctx context.Context, in *RotateKeyOnDemandRequest) (*RotateKeyOnDemandResponse, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	k, err := b.resolve(in.KeyId)
+	k, err := b.resolveFor(ctx, in.KeyId, access{action: "kms:RotateKeyOnDemand"})
 	if err != nil {
 		return nil, err
 	}
@@ -263,7 +263,7 @@ func (b *Bridge) ListKeyRotations(ctx context.Context, in *ListKeyRotationsReque
 	}
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	k, err := b.resolve(in.KeyId)
+	k, err := b.resolveFor(ctx, in.KeyId, access{action: "kms:ListKeyRotations"})
 	if err != nil {
 		return nil, err
 	}

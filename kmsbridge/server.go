@@ -50,6 +50,11 @@ type ServerConfig struct {
 	Logger *slog.Logger
 	// TLSConfig, when set, makes Serve speak HTTPS.
 	TLSConfig *tls.Config
+	// Refused, when set, is told of each request refused before it reached
+	// an operation whose caller is known at least by access key id, for
+	// the audit trail (Bridge.RecordRefused). Calls that reach an
+	// operation are recorded by the operation table itself.
+	Refused func(RefusedRequest)
 }
 
 // Server is the AWS KMS JSON 1.1 endpoint: an http.Handler that authenticates
@@ -60,6 +65,7 @@ type Server struct {
 	maxBody  int64
 	log      *slog.Logger
 	tls      *tls.Config
+	refused  func(RefusedRequest)
 }
 
 // NewServer returns the endpoint for the given credentials and operation
@@ -77,7 +83,7 @@ func NewServer(creds []Credential, ops map[string]Operation, cfg ServerConfig) (
 		}
 		table[name] = op
 	}
-	s := &Server{verifier: v, ops: table, maxBody: cfg.MaxBodyBytes, log: cfg.Logger, tls: cfg.TLSConfig}
+	s := &Server{verifier: v, ops: table, maxBody: cfg.MaxBodyBytes, log: cfg.Logger, tls: cfg.TLSConfig, refused: cfg.Refused}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes
 	}
@@ -102,7 +108,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := newRequestID()
 	op, principal := "", ""
 	code, status := "", http.StatusOK
+	dispatched := false
 	defer func() {
+		if code != "" && !dispatched {
+			s.noteRefused(r, start, reqID, principal, code)
+		}
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "kms request",
 			slog.String("request_id", reqID), slog.String("operation", op),
 			slog.String("principal", principal), slog.Int("status", status),
@@ -163,6 +173,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	ctx := context.WithValue(r.Context(), requestIDKey{}, reqID)
+	dispatched = true
 	out, err := s.call(ctx, handler, principal, body)
 	if err != nil {
 		fail(err)

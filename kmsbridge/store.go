@@ -55,6 +55,10 @@ type keyRecord struct {
 	RotationEnabled      bool       `json:",omitempty"`
 	RotationPeriodInDays int32      `json:",omitempty"`
 	NextRotationDate     *Timestamp `json:",omitempty"`
+
+	// Policy is the key policy document; "" means the default policy
+	// (keypolicy.go), which records written before policies existed have.
+	Policy string `json:",omitempty"`
 }
 
 // backingVersion is one HBK of a key.
@@ -87,6 +91,9 @@ type kmsKey struct {
 	// objs caches the handles of asymmetric and HMAC key objects (nil
 	// until the first use); guarded by b.hbkMu like hbk.
 	objs map[objSlot]ck.ObjectHandle
+
+	grants map[string]*grantRecord // by grant id; under b.mu like rec
+	policy policyCache             // rec.Policy parsed (authorise.go)
 }
 
 // objSlot names one key object of a KMS key: its version and class.
@@ -202,7 +209,7 @@ func (b *Bridge) load(sh ck.SessionHandle) error {
 		}
 		b.aliases[rec.AliasName] = &alias{rec: rec}
 	}
-	return nil
+	return b.loadGrants(sh)
 }
 
 // generateHBK makes version v of a key's backing key on the token.

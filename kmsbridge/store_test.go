@@ -216,14 +216,21 @@ func TestTokenLoggedOutBehindTheBridge(t *testing.T) {
 	}
 }
 
-// TestBackingKeyDestroyed: a PKCS#11 client that destroys a backing key
-// leaves the KMS key unusable with KMSInvalidStateException, not a crash or
-// an internal error; other keys are unaffected.
+// TestBackingKeyDestroyed: a PKCS#11 client cannot destroy a backing key
+// (the bridge owns it: CKR_ACTION_PROHIBITED); if one goes missing anyway
+// (here destroyed through an owner session, as only kagi itself can), the
+// KMS key is unusable with KMSInvalidStateException, not a crash or an
+// internal error; other keys are unaffected.
 func TestBackingKeyDestroyed(t *testing.T) {
 	b, l, _ := newBridge(t)
 	md, other := mustCreate(t, b, ""), mustCreate(t, b, "")
 	blob := mustEncrypt(t, b, md.KeyId, []byte("x"), nil)
-	sh, err := l.OpenSession(b.slot, ck.CKF_SERIAL_SESSION|ck.CKF_RW_SESSION)
+	client, err := l.OpenSession(b.slot, ck.CKF_SERIAL_SESSION|ck.CKF_RW_SESSION)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.CloseSession(client)
+	sh, err := l.OpenOwnerSession(b.slot, ck.CKF_SERIAL_SESSION|ck.CKF_RW_SESSION, Owner)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,6 +243,10 @@ func TestBackingKeyDestroyed(t *testing.T) {
 	if len(hs) != 1 {
 		t.Fatalf("%d backing keys", len(hs))
 	}
+	if err := l.DestroyObject(client, hs[0]); ck.ErrorRV(err) != ck.CKR_ACTION_PROHIBITED {
+		t.Fatalf("a PKCS#11 session destroying a backing key: %v, want CKR_ACTION_PROHIBITED", err)
+	}
+	mustEncrypt(t, b, md.KeyId, []byte("x"), nil)
 	if err := l.DestroyObject(sh, hs[0]); err != nil {
 		t.Fatal(err)
 	}

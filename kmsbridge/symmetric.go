@@ -43,11 +43,14 @@ func (b *Bridge) checkUsable(k *kmsKey) error {
 
 // encryptingKey resolves keyID to an enabled symmetric key and its current
 // backing version.
-func (b *Bridge) encryptingKey(keyID string) (usableKey, error) {
+func (b *Bridge) encryptingKey(ctx context.Context, keyID string, a access) (usableKey, error) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	k, err := b.resolve(keyID)
 	if err != nil {
+		return usableKey{}, err
+	}
+	if err := b.authorise(ctx, k, a); err != nil {
 		return usableKey{}, err
 	}
 	if err := b.checkUsable(k); err != nil {
@@ -58,7 +61,7 @@ func (b *Bridge) encryptingKey(keyID string) (usableKey, error) {
 
 // decryptingKey finds the key a blob names, checks it against an explicit
 // KeyId (IncorrectKeyException when they differ) and its state.
-func (b *Bridge) decryptingKey(h *blobHeader, explicit string) (usableKey, error) {
+func (b *Bridge) decryptingKey(ctx context.Context, h *blobHeader, explicit string, a access) (usableKey, error) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	if explicit != "" {
@@ -75,6 +78,9 @@ func (b *Bridge) decryptingKey(h *blobHeader, explicit string) (usableKey, error
 	k, ok := b.keys[formatUUID(h.keyID)]
 	if !ok {
 		return usableKey{}, InvalidCiphertextException("the ciphertext refers to a KMS key that does not exist here")
+	}
+	if err := b.authorise(ctx, k, a); err != nil {
+		return usableKey{}, err
 	}
 	if err := b.checkUsable(k); err != nil {
 		return usableKey{}, err
@@ -149,9 +155,10 @@ func (b *Bridge) open(sh ck.SessionHandle, uk usableKey, blob []byte, ectx map[s
 	return out[:n], nil
 }
 
-// decryptBlob is Decrypt's core, shared with ReEncrypt.
+// decryptBlob is Decrypt's core.
 // With dryRun, it stops after the checks that need no decryption.
-func (b *Bridge) decryptBlob(ctx context.Context, blob []byte, ectx map[string]string, keyID string, dryRun bool) (usableKey, []byte, error) {
+func (b *Bridge) decryptBlob(ctx context.Context, blob []byte, keyID string, a access, dryRun bool) (usableKey, []byte, error) {
+	ectx := a.ectx
 	if len(blob) == 0 || len(blob) > maxBlobLen {
 		return usableKey{}, nil, ValidationException("CiphertextBlob must be 1 to %d bytes", maxBlobLen)
 	}
@@ -162,7 +169,7 @@ func (b *Bridge) decryptBlob(ctx context.Context, blob []byte, ectx map[string]s
 	if err != nil {
 		return usableKey{}, nil, err
 	}
-	uk, err := b.decryptingKey(&h, keyID)
+	uk, err := b.decryptingKey(ctx, &h, keyID, a)
 	if err != nil {
 		return usableKey{}, nil, err
 	}
@@ -191,7 +198,7 @@ func (b *Bridge) Encrypt(ctx context.Context, in *EncryptRequest) (*EncryptRespo
 	if err := checkContext(in.EncryptionContext); err != nil {
 		return nil, err
 	}
-	uk, err := b.encryptingKey(in.KeyId)
+	uk, err := b.encryptingKey(ctx, in.KeyId, access{action: "kms:Encrypt", ectx: in.EncryptionContext, grantTokens: in.GrantTokens})
 	if err != nil {
 		return nil, err
 	}
@@ -215,13 +222,15 @@ func (b *Bridge) Decrypt(ctx context.Context, in *DecryptRequest) (*DecryptRespo
 	if isRSAEncryption(in.EncryptionAlgorithm) {
 		return b.decryptRSA(ctx, in) // asymmetric.go
 	}
-	if err := b.checkNotAsymmetric(in.KeyId, in.EncryptionAlgorithm); err != nil {
+	if err := b.checkNotAsymmetric(ctx, in.KeyId, in.EncryptionAlgorithm,
+		access{action: "kms:Decrypt", ectx: in.EncryptionContext, grantTokens: in.GrantTokens}); err != nil {
 		return nil, err
 	}
 	if err := checkSymmetricAlgorithm(in.EncryptionAlgorithm); err != nil {
 		return nil, err
 	}
-	uk, pt, err := b.decryptBlob(ctx, in.CiphertextBlob, in.EncryptionContext, in.KeyId, in.DryRun)
+	uk, pt, err := b.decryptBlob(ctx, in.CiphertextBlob, in.KeyId,
+		access{action: "kms:Decrypt", ectx: in.EncryptionContext, grantTokens: in.GrantTokens}, in.DryRun)
 	if err != nil {
 		return nil, err
 	}
@@ -248,7 +257,7 @@ func dataKeyLen(spec string, n *int32) (int, error) {
 }
 
 // generateDataKey draws a data key from the token's DRBG and seals it.
-func (b *Bridge) generateDataKey(ctx context.Context, in *GenerateDataKeyRequest) (usableKey, []byte, []byte, error) {
+func (b *Bridge) generateDataKey(ctx context.Context, action string, in *GenerateDataKeyRequest) (usableKey, []byte, []byte, error) {
 	n, err := dataKeyLen(in.KeySpec, in.NumberOfBytes)
 	if err != nil {
 		return usableKey{}, nil, nil, err
@@ -256,7 +265,7 @@ func (b *Bridge) generateDataKey(ctx context.Context, in *GenerateDataKeyRequest
 	if err := checkContext(in.EncryptionContext); err != nil {
 		return usableKey{}, nil, nil, err
 	}
-	uk, err := b.encryptingKey(in.KeyId)
+	uk, err := b.encryptingKey(ctx, in.KeyId, access{action: action, ectx: in.EncryptionContext, grantTokens: in.GrantTokens})
 	if err != nil {
 		return usableKey{}, nil, nil, err
 	}
@@ -282,7 +291,7 @@ func (b *Bridge) generateDataKey(ctx context.Context, in *GenerateDataKeyRequest
 // GenerateDataKey returns a fresh data key in plaintext and sealed under
 // the KMS key.
 func (b *Bridge) GenerateDataKey(ctx context.Context, in *GenerateDataKeyRequest) (*GenerateDataKeyResponse, error) {
-	uk, dk, blob, err := b.generateDataKey(ctx, in)
+	uk, dk, blob, err := b.generateDataKey(ctx, "kms:GenerateDataKey", in)
 	if err != nil {
 		return nil, err
 	}
@@ -291,50 +300,12 @@ func (b *Bridge) GenerateDataKey(ctx context.Context, in *GenerateDataKeyRequest
 
 // GenerateDataKeyWithoutPlaintext returns a fresh data key only sealed.
 func (b *Bridge) GenerateDataKeyWithoutPlaintext(ctx context.Context, in *GenerateDataKeyWithoutPlaintextRequest) (*GenerateDataKeyWithoutPlaintextResponse, error) {
-	uk, dk, blob, err := b.generateDataKey(ctx, in)
+	uk, dk, blob, err := b.generateDataKey(ctx, "kms:GenerateDataKeyWithoutPlaintext", in)
 	if err != nil {
 		return nil, err
 	}
 	clear(dk)
 	return &GenerateDataKeyWithoutPlaintextResponse{CiphertextBlob: blob, KeyId: b.keyARN(uk.keyID)}, nil
-}
-
-// ReEncrypt decrypts a blob and encrypts its plaintext under the
-// destination key and context; the plaintext never leaves the bridge.
-func (b *Bridge) ReEncrypt(ctx context.Context, in *ReEncryptRequest) (*ReEncryptResponse, error) {
-	if err := checkSymmetricAlgorithm(in.SourceEncryptionAlgorithm); err != nil {
-		return nil, err
-	}
-	if err := checkSymmetricAlgorithm(in.DestinationEncryptionAlgorithm); err != nil {
-		return nil, err
-	}
-	if err := checkContext(in.DestinationEncryptionContext); err != nil {
-		return nil, err
-	}
-	dst, err := b.encryptingKey(in.DestinationKeyId)
-	if err != nil {
-		return nil, err
-	}
-	src, pt, err := b.decryptBlob(ctx, in.CiphertextBlob, in.SourceEncryptionContext, in.SourceKeyId, in.DryRun)
-	if err != nil {
-		return nil, err
-	}
-	defer clear(pt)
-	var blob []byte
-	err = b.withSession(ctx, func(sh ck.SessionHandle) error {
-		blob, err = b.seal(sh, dst, pt, in.DestinationEncryptionContext)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &ReEncryptResponse{
-		CiphertextBlob:                 blob,
-		SourceKeyId:                    b.keyARN(src.keyID),
-		KeyId:                          b.keyARN(dst.keyID),
-		SourceEncryptionAlgorithm:      EncryptionAlgorithmSymmetricDefault,
-		DestinationEncryptionAlgorithm: EncryptionAlgorithmSymmetricDefault,
-	}, nil
 }
 
 // GenerateRandom returns 1 to 1024 bytes from the token's DRBG.
@@ -344,6 +315,9 @@ func (b *Bridge) GenerateRandom(ctx context.Context, in *GenerateRandomRequest) 
 	}
 	if in.NumberOfBytes == nil || *in.NumberOfBytes < 1 || *in.NumberOfBytes > maxRandomBytes {
 		return nil, ValidationException("NumberOfBytes must be 1 to %d", maxRandomBytes)
+	}
+	if err := b.authoriseAccount(ctx, "kms:GenerateRandom"); err != nil {
+		return nil, err
 	}
 	out := make([]byte, *in.NumberOfBytes)
 	err := b.withSession(ctx, func(sh ck.SessionHandle) error {

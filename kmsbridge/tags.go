@@ -102,7 +102,7 @@ func (b *Bridge) TagResource(ctx context.Context, in *TagResourceRequest) error 
 	if len(in.Tags) == 0 {
 		return ValidationException("Tags must name at least one tag")
 	}
-	return b.updateKey(ctx, in.KeyId, func(rec *keyRecord) error {
+	return b.updateKey(ctx, in.KeyId, "kms:TagResource", func(rec *keyRecord) error {
 		if err := b.checkTaggable(rec); err != nil {
 			return err
 		}
@@ -127,7 +127,7 @@ func (b *Bridge) UntagResource(ctx context.Context, in *UntagResourceRequest) er
 		}
 		drop[k] = true
 	}
-	return b.updateKey(ctx, in.KeyId, func(rec *keyRecord) error {
+	return b.updateKey(ctx, in.KeyId, "kms:UntagResource", func(rec *keyRecord) error {
 		if err := b.checkTaggable(rec); err != nil {
 			return err
 		}
@@ -153,7 +153,7 @@ func (b *Bridge) ListResourceTags(ctx context.Context, in *ListResourceTagsReque
 		limit = int(*in.Limit)
 	}
 	b.mu.RLock()
-	k, err := b.resolve(in.KeyId)
+	k, err := b.resolveFor(ctx, in.KeyId, access{action: "kms:ListResourceTags"})
 	var tags []Tag
 	if err == nil {
 		tags = k.rec.Tags // never changed in place: updates store a new slice

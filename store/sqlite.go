@@ -70,6 +70,45 @@ var migrations = []string{
 		blob     BLOB    NOT NULL
 	) STRICT;
 	CREATE INDEX objects_token ON objects (token_id);`,
+
+	// 2: the audit trail (audit.go). Rows are never updated or deleted, so
+	// the triggers refuse both; a token's chain outlives its
+	// re-initialisation and deletion (no foreign key). audit_heads holds
+	// each chain's last sequence number and hash, written in the same
+	// transaction as the records: cutting records off the end of a chain
+	// then also needs the head moved back, which its trigger refuses.
+	`CREATE TABLE audit (
+		token_id      INTEGER NOT NULL,
+		seq           INTEGER NOT NULL CHECK (seq >= 1),
+		time_ns       INTEGER NOT NULL,
+		principal     TEXT    NOT NULL,
+		access_key_id TEXT    NOT NULL,
+		operation     TEXT    NOT NULL,
+		resource      TEXT    NOT NULL,
+		context       TEXT    NOT NULL,
+		request_id    TEXT    NOT NULL,
+		outcome       TEXT    NOT NULL,
+		region        TEXT    NOT NULL,
+		account       TEXT    NOT NULL,
+		prev_hash     BLOB    NOT NULL,
+		hash          BLOB    NOT NULL,
+		PRIMARY KEY (token_id, seq)
+	) WITHOUT ROWID, STRICT;
+	CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+		BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+	CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+		BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+
+	CREATE TABLE audit_heads (
+		token_id INTEGER PRIMARY KEY,
+		seq      INTEGER NOT NULL,
+		hash     BLOB    NOT NULL
+	) STRICT;
+	CREATE TRIGGER audit_head_forward BEFORE UPDATE ON audit_heads
+		WHEN NEW.token_id != OLD.token_id OR NEW.seq <= OLD.seq
+		BEGIN SELECT RAISE(ABORT, 'an audit chain head only moves forward'); END;
+	CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_heads
+		BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;`,
 }
 
 // SQLite is the Store backed by one SQLite database file, shared safely by
@@ -97,6 +136,8 @@ type statements struct {
 
 	bumpVersion, upsertObject, objectVersions, loadAll, loadOne *sql.Stmt
 	deleteObject, deleteTokenObjects                            *sql.Stmt
+
+	auditHead, auditSetHead, auditInsert, auditRange *sql.Stmt
 }
 
 const tokenColumns = `id, slot_id, serial, initialized, uuid, label, iterations,
@@ -143,6 +184,12 @@ func (st *statements) sql() []struct {
 		{&st.loadOne, `SELECT private, version, blob FROM objects WHERE id = ? AND token_id = ?`},
 		{&st.deleteObject, `DELETE FROM objects WHERE id = ? AND token_id = ?`},
 		{&st.deleteTokenObjects, `DELETE FROM objects WHERE token_id = ?`},
+
+		{&st.auditHead, `SELECT seq, hash FROM audit_heads WHERE token_id = ?`},
+		{&st.auditSetHead, `INSERT INTO audit_heads (token_id, seq, hash) VALUES (?, ?, ?)
+			ON CONFLICT (token_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash`},
+		{&st.auditInsert, `INSERT INTO audit (` + auditColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&st.auditRange, `SELECT ` + auditColumns + ` FROM audit WHERE token_id = ? AND seq >= ? ORDER BY seq LIMIT ?`},
 	}
 }
 

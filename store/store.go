@@ -90,5 +90,8 @@ type Store interface {
 	// DeleteObject removes one object.
 	DeleteObject(tokenID int64, id uint64) error
 
+	// The audit trail (audit.go).
+	AuditLog
+
 	Close() error
 }

@@ -70,6 +70,8 @@ var storageRules = ruleSet{
 	ck.CKA_COPYABLE:    {kindBool, stickyFalse | modifiable, bTrue},
 	ck.CKA_DESTROYABLE: {kindBool, modifiable, bTrue},
 	ck.CKA_UNIQUE_ID:   {kindBytes, owned, nil},
+	// kagi: the application owning the object, set by the token (owner.go).
+	ck.CKA_KAGI_OWNER: {kindBytes, owned, nil},
 }
 
 // Section 4.5: data objects.

@@ -20,6 +20,7 @@ func (l *Library) visible(s *session, oh ck.ObjectHandle, invalid ck.RV) (*objec
 
 // newObject makes an object from validated attributes. Caller holds l.mu.
 func (l *Library) newObject(s *session, m attrMap) (*object, error) {
+	s.stampOwner(m)
 	o := &object{tok: s.tok, attrs: m}
 	o.setHeader()
 	if o.onToken && !s.rw {
@@ -247,6 +248,9 @@ func (l *Library) CopyObject(sh ck.SessionHandle, oh ck.ObjectHandle, tmpl []ck.
 	if !src.attrs.bool(ck.CKA_COPYABLE) {
 		return 0, ck.CKR_ACTION_PROHIBITED
 	}
+	if err := s.mayAlter(src); err != nil {
+		return 0, err
+	}
 	m, err := templateMap(tmpl)
 	if err != nil {
 		return 0, err
@@ -313,6 +317,9 @@ func (l *Library) DestroyObject(sh ck.SessionHandle, oh ck.ObjectHandle) error {
 	}
 	if !o.attrs.bool(ck.CKA_DESTROYABLE) {
 		return ck.CKR_ACTION_PROHIBITED
+	}
+	if err := s.mayAlter(o); err != nil {
+		return err
 	}
 	if o.onToken {
 		if err := l.st.DeleteObject(o.tok.rec.ID, o.id); err != nil && err != store.ErrNotFound {
@@ -394,6 +401,9 @@ func (l *Library) SetAttributeValue(sh ck.SessionHandle, oh ck.ObjectHandle, tmp
 	}
 	if !o.attrs.bool(ck.CKA_MODIFIABLE) {
 		return ck.CKR_ACTION_PROHIBITED
+	}
+	if err := s.mayAlter(o); err != nil {
+		return err
 	}
 	m, err := templateMap(tmpl)
 	if err != nil {

@@ -12,6 +12,9 @@ type session struct {
 	handle ck.SessionHandle
 	tok    *tokenState
 	rw     bool
+	// owner is the application whose objects this session may alter and
+	// which owns what it creates ("" for PKCS#11 sessions); owner.go.
+	owner string
 	// objects are the session objects it created; guarded by l.mu.
 	objects map[ck.ObjectHandle]*object
 

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -28,10 +29,17 @@ type serveConfig struct {
 	// rotations run, as a Go duration ("1h", "10m"); empty means the
 	// bridge's default. They also run at start.
 	MaintenanceInterval string `json:"maintenance_interval,omitempty"`
-	Credentials         []struct {
+	// TLS, when present, makes the endpoint HTTPS only (tls.go).
+	TLS         *serveTLS `json:"tls,omitempty"`
+	Credentials []struct {
 		AccessKeyID     string `json:"access_key_id"`
 		SecretAccessKey string `json:"secret_access_key"`
 		Principal       string `json:"principal"`
+		// Policy is the principal's identity policy (a JSON policy
+		// document without Principal elements, or the document as a JSON
+		// object): what IAM would allow it. Optional; the account root
+		// needs none.
+		Policy json.RawMessage `json:"policy,omitempty"`
 	} `json:"credentials"`
 
 	maintenance time.Duration // MaintenanceInterval parsed
@@ -55,14 +63,32 @@ func readServeConfig(path string) (*serveConfig, error) {
 		}
 		c.maintenance = d
 	}
+	if c.TLS != nil {
+		if err := c.TLS.check(); err != nil {
+			return nil, fmt.Errorf("configuration %s: %w", path, err)
+		}
+	}
 	return &c, nil
+}
+
+// policyText accepts an identity policy written as a JSON object or as a
+// string holding one (the form AWS APIs take policies in).
+func policyText(raw json.RawMessage) (string, error) {
+	var s string
+	if err := json.Unmarshal(raw, &s); err == nil {
+		return s, nil
+	}
+	if b := bytes.TrimSpace(raw); len(b) > 0 && b[0] == '{' {
+		return string(b), nil
+	}
+	return "", fmt.Errorf("policy must be a JSON object or a string")
 }
 
 // cmdServe is `kagi serve`: the AWS KMS JSON 1.1 endpoint (kmsbridge) over
 // a token, until SIGTERM or SIGINT, which let requests in flight finish.
 func cmdServe(args []string, out io.Writer) error {
 	fs := newFlags("serve", "--config FILE [--listen ADDR] [--token LABEL]", out)
-	path := fs.String("config", "", "JSON configuration: listen, region, account, token, pin_file, credentials")
+	path := fs.String("config", "", "JSON configuration: listen, region, account, token, pin_file, credentials, tls")
 	listen := fs.String("listen", "", "address to listen on, e.g. 127.0.0.1:4599 (overrides the configuration)")
 	label := fs.String("token", "", "label of the token (overrides the configuration)")
 	if err := parse(fs, args); err != nil {
@@ -89,8 +115,19 @@ func cmdServe(args []string, out io.Writer) error {
 		return err
 	}
 	creds := make([]kmsbridge.Credential, len(cfg.Credentials))
+	identities := map[string]string{}
 	for i, c := range cfg.Credentials {
 		creds[i] = kmsbridge.Credential{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, Principal: c.Principal}
+		if len(c.Policy) > 0 {
+			text, err := policyText(c.Policy)
+			if err != nil {
+				return fmt.Errorf("the policy of credential %s: %w", c.AccessKeyID, err)
+			}
+			if _, dup := identities[c.Principal]; dup {
+				return fmt.Errorf("principal %s has more than one policy", c.Principal)
+			}
+			identities[c.Principal] = text
+		}
 	}
 
 	lib, err := openLibrary()
@@ -98,15 +135,27 @@ func cmdServe(args []string, out io.Writer) error {
 		return err
 	}
 	defer lib.Finalize()
-	bridge, err := kmsbridge.Open(lib, kmsbridge.Config{Region: cfg.Region, Account: cfg.Account, TokenLabel: cfg.Token, PIN: string(pin), MaintenanceInterval: cfg.maintenance})
+	bridge, err := kmsbridge.Open(lib, kmsbridge.Config{Region: cfg.Region, Account: cfg.Account, TokenLabel: cfg.Token, PIN: string(pin),
+		MaintenanceInterval: cfg.maintenance, IdentityPolicies: identities})
 	clear(pin)
 	if err != nil {
 		return err
 	}
 	defer bridge.Close()
+	scheme := "http"
+	var tlsConfig *tls.Config
+	if cfg.TLS != nil {
+		if tlsConfig, err = cfg.TLS.config(bridge); err != nil {
+			return err
+		}
+		scheme = "https"
+	}
 	server, err := kmsbridge.NewServer(creds, bridge.Operations(), kmsbridge.ServerConfig{
-		Region: cfg.Region,
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, nil)),
+		Region:    cfg.Region,
+		Logger:    slog.New(slog.NewTextHandler(os.Stderr, nil)),
+		TLSConfig: tlsConfig,
+		// Requests refused before an operation go to the audit trail too.
+		Refused: bridge.RecordRefused,
 	})
 	if err != nil {
 		return err
@@ -122,6 +171,6 @@ func cmdServe(args []string, out io.Writer) error {
 		return err
 	}
 	defer stopProfile()
-	fmt.Fprintf(out, "kagi serve: AWS KMS endpoint on http://%s (region %s, account %s, token %q)\n", ln.Addr(), cfg.Region, cfg.Account, cfg.Token)
+	fmt.Fprintf(out, "kagi serve: AWS KMS endpoint on %s://%s (region %s, account %s, token %q)\n", scheme, ln.Addr(), cfg.Region, cfg.Account, cfg.Token)
 	return server.Serve(ctx, ln)
 }

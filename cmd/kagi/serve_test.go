@@ -43,7 +43,7 @@ func startServe(t *testing.T, conf string) (string, <-chan int) {
 		t.Fatalf("kagi serve printed no address: %v", err)
 	}
 	go io.Copy(io.Discard, r)
-	i := strings.Index(line, "http://")
+	i := strings.Index(line, "http") // http:// or https://
 	if i < 0 {
 		t.Fatalf("kagi serve said %q", line)
 	}
