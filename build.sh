@@ -4,7 +4,8 @@
 #   ./build.sh          build build/libkagi.so (the PKCS#11 module) and build/kagi
 #   ./build.sh test     build, then run every test
 #   ./build.sh run      build, then the quick start
-#   ./build.sh bench    build, then the benchmarks
+#   ./build.sh bench    build, then the benchmarks (the KMS endpoint's table
+#                       also goes to build/kms-bench.md)
 #   ./build.sh install  build, then install into $PREFIX (default /usr/local):
 #                       lib/libkagi.so, bin/kagi and the p11-kit module file
 #                       share/p11-kit/modules/kagi.module
@@ -77,9 +78,11 @@ install_files() {
 # by a helper process, and the clients of tests/interop: libp11's OpenSSL
 # engine, GnuTLS's p11tool and certtool, NSS's modutil and certutil, a JDK
 # for the SunPKCS11 tests (keytool, jarsigner, javac), nginx (its forked
-# workers sign through libp11's engine) and curl.
+# workers sign through libp11's engine) and curl; the AWS CLI and jq for
+# tests/awscli (the CLI against kagi serve).
 TEST_PACKAGES=(opensc openssl softhsm2 gcc libc6-dev p11-kit p11-kit-modules
-	libengine-pkcs11-openssl gnutls-bin libnss3-tools openjdk-17-jdk-headless nginx curl)
+	libengine-pkcs11-openssl gnutls-bin libnss3-tools openjdk-17-jdk-headless nginx curl
+	awscli jq)
 
 install_test_deps() {
 	local missing=()
@@ -118,15 +121,26 @@ run_module_tests() {
 	# Integration, fork, Go-host and real-client tests load the module the
 	# way users do; CI=true turns a missing client tool into a failure.
 	step "go test ./tests/... against $BUILD/libkagi.so"
-	KAGI_MODULE="$(cd "$BUILD" && pwd)/libkagi.so" go test -count=1 -timeout 20m \
+	KAGI_MODULE="$(cd "$BUILD" && pwd)/libkagi.so" KAGI_CMD="$(cd "$BUILD" && pwd)/kagi" go test -count=1 -timeout 20m \
 		./tests/integration/ ./tests/cabi/ ./tests/fork/ ./tests/gohost/ ./tests/clients/ ./tests/crypto11suite/ ./tests/bench/ \
-		./tests/interop/ ./tests/conformance/
+		./tests/interop/ ./tests/conformance/ ./tests/awscli/
 }
 
 run_bench_smoke() {
 	step "go run ./tests/bench -quick (smoke run; the figures of a loaded CI machine mean nothing)"
 	if ! go run ./tests/bench -quick -kagi "$BUILD/libkagi.so" >"$BUILD/bench-smoke.log" 2>&1; then
 		tail -n 40 "$BUILD/bench-smoke.log" >&2
+		return 1
+	fi
+}
+
+# run_kms_bench_smoke runs the KMS bench briefly: kagi serve against local-kms
+# through the AWS SDK, checking that every case runs (never how fast). With
+# CI set, a local-kms that cannot be installed fails it.
+run_kms_bench_smoke() {
+	step "go run ./tests/bench/kms -quick (smoke run of the KMS endpoint bench)"
+	if ! go run ./tests/bench/kms -quick -kagi "$BUILD/kagi" -gobin "$BUILD/gobin" >"$BUILD/kms-bench-smoke.log" 2>&1; then
+		tail -n 40 "$BUILD/kms-bench-smoke.log" >&2
 		return 1
 	fi
 }
@@ -185,6 +199,7 @@ test)
 	run_unit_tests
 	run_module_tests
 	run_bench_smoke
+	run_kms_bench_smoke
 	;;
 run)
 	build_all
@@ -200,6 +215,7 @@ bench)
 	shift
 	go run ./tests/bench -kagi "$BUILD/libkagi.so" "$@"
 	run_chost
+	go run ./tests/bench/kms -kagi "$BUILD/kagi" -gobin "$BUILD/gobin" -markdown "$BUILD/kms-bench.md"
 	;;
 *)
 	echo "usage: $0 [test|run|bench|install]" >&2

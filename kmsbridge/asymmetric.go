@@ -180,6 +180,40 @@ func (b *Bridge) keyObject(sh ck.SessionHandle, k *kmsKey, v uint32, class ck.Ob
 	return 0, KMSInternalException("%s: %d key objects for version %d on the token", b.keyARN(k.id), len(hs), v)
 }
 
+// cachedKeyObject is keyObject through a cache of handles, for the
+// operations that run on every request (keyCall.run): a search of the token
+// costs a query of the database for changes each time. Its callers must
+// forget a handle the token refuses (forgetObject) and look it up again.
+func (b *Bridge) cachedKeyObject(sh ck.SessionHandle, k *kmsKey, v uint32, class ck.ObjectClass) (ck.ObjectHandle, error) {
+	slot := objSlot{version: v, class: class}
+	b.hbkMu.Lock()
+	h, ok := k.objs[slot]
+	b.hbkMu.Unlock()
+	if ok {
+		return h, nil
+	}
+	h, err := b.keyObject(sh, k, v, class)
+	if err != nil {
+		return 0, err
+	}
+	b.hbkMu.Lock()
+	if k.objs == nil {
+		k.objs = map[objSlot]ck.ObjectHandle{}
+	}
+	k.objs[slot] = h
+	b.hbkMu.Unlock()
+	return h, nil
+}
+
+// forgetObject drops a cached key object handle that the token no longer
+// knows (a PKCS#11 client destroyed the object, or the token was logged out
+// and its private objects' handles went with it).
+func (b *Bridge) forgetObject(k *kmsKey, v uint32, class ck.ObjectClass) {
+	b.hbkMu.Lock()
+	delete(k.objs, objSlot{version: v, class: class})
+	b.hbkMu.Unlock()
+}
+
 // keyFor resolves keyID to a usable key of that usage, copied under b.mu.
 // A key of another usage or spec family gives InvalidKeyUsageException.
 func (b *Bridge) keyFor(ctx context.Context, keyID, usage string, a access) (usableKey, keyRecord, error) {

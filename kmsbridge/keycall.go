@@ -24,14 +24,25 @@ type keyCall struct {
 // run starts the operation on a session and hands it to call.
 func (b *Bridge) run(ctx context.Context, uk usableKey, c keyCall, call func(sh ck.SessionHandle) error) error {
 	return b.withSession(ctx, func(sh ck.SessionHandle) error {
-		h, err := b.keyObject(sh, uk.k, uk.version, c.class)
-		if err != nil {
-			return err
-		}
-		if err := c.init(b.lib, sh, c.mech, h); err != nil {
+		// The handle may come from the cache: one that has gone stale is
+		// looked up once more. Handles are never reused by the token, so a
+		// stale one fails the Init and never names another object.
+		for try := 0; ; try++ {
+			h, err := b.cachedKeyObject(sh, uk.k, uk.version, c.class)
+			if err != nil {
+				return err
+			}
+			err = c.init(b.lib, sh, c.mech, h)
+			if err == nil {
+				break
+			}
+			if rv := ck.ErrorRV(err); try == 0 && (rv == ck.CKR_KEY_HANDLE_INVALID || rv == ck.CKR_OBJECT_HANDLE_INVALID) {
+				b.forgetObject(uk.k, uk.version, c.class)
+				continue
+			}
 			return tokenError("starting "+c.what, err)
 		}
-		err = call(sh)
+		err := call(sh)
 		if err == nil {
 			return nil
 		}

@@ -247,6 +247,7 @@ func (b *Bridge) destroyKeyLocked(sh ck.SessionHandle, k *kmsKey) error {
 	}
 	b.hbkMu.Lock()
 	clear(k.hbk)
+	clear(k.objs)
 	b.hbkMu.Unlock()
 	for name, a := range b.aliases {
 		if a.rec.TargetKeyId != k.id {

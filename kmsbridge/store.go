@@ -92,9 +92,18 @@ type kmsKey struct {
 	uuid [16]byte
 	rec  keyRecord
 	hbk  map[uint32]ck.ObjectHandle
+	// objs caches the handles of asymmetric and HMAC key objects (nil
+	// until the first use); guarded by b.hbkMu like hbk.
+	objs map[objSlot]ck.ObjectHandle
 
 	grants map[string]*grantRecord // by grant id; under b.mu like rec
 	policy policyCache             // rec.Policy parsed (authorise.go)
+}
+
+// objSlot names one key object of a KMS key: its version and class.
+type objSlot struct {
+	version uint32
+	class   ck.ObjectClass
 }
 
 type alias struct {

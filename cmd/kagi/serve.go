@@ -166,6 +166,11 @@ func cmdServe(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	stopProfile, err := startCPUProfile(os.Getenv("KAGI_CPUPROFILE"))
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	fmt.Fprintf(out, "kagi serve: AWS KMS endpoint on %s://%s (region %s, account %s, token %q)\n", scheme, ln.Addr(), cfg.Region, cfg.Account, cfg.Token)
 	return server.Serve(ctx, ln)
 }
