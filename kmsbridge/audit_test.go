@@ -174,7 +174,9 @@ func TestAuditRecordsEveryCall(t *testing.T) {
 		{"", mallory.AccessKeyID, "ListKeys", "", "", "UnrecognizedClientException"},
 		{"", alice.AccessKeyID, "ListKeys", "", "", "InvalidSignatureException"},
 		{aliceARN, alice.AccessKeyID, "Frobnicate", "", "", "UnknownOperationException"},
-		{aliceARN, alice.AccessKeyID, "Encrypt", "", "", "SerializationException"},
+		// A body that starts as an object reaches the operation, whose
+		// decoding refuses it; operations' records carry no access key id.
+		{aliceARN, "", "Encrypt", "", "", "SerializationException"},
 	}
 	if len(recs) != len(want) {
 		for _, r := range recs {

@@ -13,12 +13,14 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
 
 // Operation is one KMS action behind the endpoint. body is the request's JSON
-// object, already authenticated and checked to be well-formed JSON; principal
+// object, already authenticated and starting with '{' (the Operation decodes
+// it and answers malformed JSON with a SerializationException); principal
 // is the IAM ARN of the caller's access key. The result is encoded as the
 // JSON response (nil gives "{}"); []byte fields become base64, as AWS's blobs
 // are. An error answers with its CodedError code and message, or with
@@ -190,6 +192,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", contentTypeJSON11)
 	h.Set("X-Amzn-RequestId", reqID)
+	// A known length spares net/http the chunked encoding of bodies over
+	// 2 KiB (an Encrypt's answer) and its extra writes.
+	h.Set("Content-Length", strconv.Itoa(len(resp)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(resp)
 }
@@ -249,11 +254,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
-// isJSONObject reports whether body is one well-formed JSON object.
+// isJSONObject reports whether body looks like a JSON object: it starts
+// with '{'. Whether it is well-formed is left to the operation's decoding,
+// which finds out anyway (a SerializationException); scanning the body
+// here too cost a fifth of the server's time on a 4 KiB Encrypt.
 func isJSONObject(body []byte) bool {
-	if !json.Valid(body) {
-		return false
-	}
 	b := bytes.TrimSpace(body)
 	return len(b) > 0 && b[0] == '{'
 }
