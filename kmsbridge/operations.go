@@ -60,10 +60,30 @@ func (b *Bridge) Operations() map[string]Operation {
 		"RetireGrant":                         withoutResult(b.RetireGrant),
 		"RevokeGrant":                         withoutResult(b.RevokeGrant),
 	}
+	for name, why := range notHere {
+		ops[name] = func(context.Context, string, []byte) (any, error) {
+			return nil, UnsupportedOperationException("%s is not supported by this KMS: %s", name, why)
+		}
+	}
 	for name, op := range ops {
 		ops[name] = b.called(name, op)
 	}
 	return ops
+}
+
+// notHere are the AWS KMS operations this bridge does not offer, with why:
+// they answer UnsupportedOperationException (and are audited) rather than
+// the UnknownOperationException of a name AWS does not have.
+var notHere = map[string]string{
+	"CreateCustomKeyStore":     "there are no custom key stores (CloudHSM or external, XKS); the token is the key store",
+	"ConnectCustomKeyStore":    "there are no custom key stores",
+	"DisconnectCustomKeyStore": "there are no custom key stores",
+	"DeleteCustomKeyStore":     "there are no custom key stores",
+	"DescribeCustomKeyStores":  "there are no custom key stores",
+	"UpdateCustomKeyStore":     "there are no custom key stores",
+	"ReplicateKey":             "multi-Region keys do not exist here",
+	"UpdatePrimaryRegion":      "multi-Region keys do not exist here",
+	"DeriveSharedSecret":       "KEY_AGREEMENT keys are not offered yet",
 }
 
 // called wraps an operation so that it runs as one call: for the caller's

@@ -497,3 +497,19 @@ func TestSDKConcurrentClients(t *testing.T) {
 		}
 	}
 }
+
+// TestSDKOperationsNotHere: an AWS operation the bridge does not offer is
+// UnsupportedOperationException through the SDK, not an unknown operation.
+func TestSDKOperationsNotHere(t *testing.T) {
+	b, _, _ := newBridge(t)
+	c := serveBridge(t, b)
+	_, err := c.ReplicateKey(bg, &kms.ReplicateKeyInput{KeyId: aws.String("alias/x"), ReplicaRegion: aws.String("eu-west-1")})
+	var unsupported *types.UnsupportedOperationException
+	if !errors.As(err, &unsupported) || !strings.Contains(unsupported.ErrorMessage(), "multi-Region") {
+		t.Fatalf("ReplicateKey: %v, want UnsupportedOperationException", err)
+	}
+	_, err = c.DescribeCustomKeyStores(bg, &kms.DescribeCustomKeyStoresInput{})
+	if !errors.As(err, &unsupported) {
+		t.Fatalf("DescribeCustomKeyStores: %v, want UnsupportedOperationException", err)
+	}
+}
