@@ -226,23 +226,7 @@ func (b *Bridge) tokenKeys(sh ck.SessionHandle, create bool) ([]ck.ObjectHandle,
 	if len(hs) > 0 || !create {
 		return hs, nil
 	}
-	h, err := b.lib.GenerateKey(sh, ck.Mechanism{Type: ck.CKM_AES_KEY_GEN}, []ck.Attribute{
-		ulongAttr(ck.CKA_CLASS, ck.ULong(ck.CKO_SECRET_KEY)),
-		ulongAttr(ck.CKA_KEY_TYPE, ck.ULong(ck.CKK_AES)),
-		ulongAttr(ck.CKA_VALUE_LEN, 32),
-		boolAttr(ck.CKA_TOKEN, true),
-		boolAttr(ck.CKA_PRIVATE, true),
-		boolAttr(ck.CKA_SENSITIVE, true),
-		boolAttr(ck.CKA_EXTRACTABLE, false),
-		boolAttr(ck.CKA_ENCRYPT, true),
-		boolAttr(ck.CKA_DECRYPT, true),
-		boolAttr(ck.CKA_WRAP, false),
-		boolAttr(ck.CKA_UNWRAP, false),
-		boolAttr(ck.CKA_SIGN, false),
-		boolAttr(ck.CKA_VERIFY, false),
-		boolAttr(ck.CKA_DERIVE, false),
-		bytesAttr(ck.CKA_LABEL, []byte(labelTokenKey)),
-	})
+	h, err := b.lib.GenerateKey(sh, ck.Mechanism{Type: ck.CKM_AES_KEY_GEN}, aesKeyTemplate(labelTokenKey))
 	if err != nil {
 		return nil, tokenError("generating the import token key", err)
 	}

@@ -218,7 +218,15 @@ func (b *Bridge) load(sh ck.SessionHandle) error {
 
 // generateHBK makes version v of a key's backing key on the token.
 func (b *Bridge) generateHBK(sh ck.SessionHandle, keyID string, uuid [16]byte, v uint32) (ck.ObjectHandle, error) {
-	return b.lib.GenerateKey(sh, ck.Mechanism{Type: ck.CKM_AES_KEY_GEN}, []ck.Attribute{
+	return b.lib.GenerateKey(sh, ck.Mechanism{Type: ck.CKM_AES_KEY_GEN},
+		append(aesKeyTemplate(keyID), bytesAttr(ck.CKA_ID, hbkID(uuid, v))))
+}
+
+// aesKeyTemplate is the template of the bridge's own AES-256 keys (backing
+// keys, the import token key): on the token, private, sensitive, never
+// extractable, for encryption and decryption only.
+func aesKeyTemplate(label string) []ck.Attribute {
+	return []ck.Attribute{
 		ulongAttr(ck.CKA_CLASS, ck.ULong(ck.CKO_SECRET_KEY)),
 		ulongAttr(ck.CKA_KEY_TYPE, ck.ULong(ck.CKK_AES)),
 		ulongAttr(ck.CKA_VALUE_LEN, 32),
@@ -233,9 +241,8 @@ func (b *Bridge) generateHBK(sh ck.SessionHandle, keyID string, uuid [16]byte, v
 		boolAttr(ck.CKA_SIGN, false),
 		boolAttr(ck.CKA_VERIFY, false),
 		boolAttr(ck.CKA_DERIVE, false),
-		bytesAttr(ck.CKA_LABEL, []byte(keyID)),
-		bytesAttr(ck.CKA_ID, hbkID(uuid, v)),
-	})
+		bytesAttr(ck.CKA_LABEL, []byte(label)),
+	}
 }
 
 // findHBK returns the handle of version v of k's backing key, from the cache
