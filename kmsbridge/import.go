@@ -336,22 +336,5 @@ func (b *Bridge) deleteMaterialLocked(sh ck.SessionHandle, k *kmsKey) error {
 			return err
 		}
 	}
-	for _, class := range []ck.ObjectClass{ck.CKO_SECRET_KEY, ck.CKO_PRIVATE_KEY, ck.CKO_PUBLIC_KEY} {
-		hs, err := b.findAll(sh, []ck.Attribute{
-			ulongAttr(ck.CKA_CLASS, ck.ULong(class)),
-			bytesAttr(ck.CKA_LABEL, []byte(k.id)),
-		})
-		if err != nil {
-			return tokenError("finding key material", err)
-		}
-		for _, h := range hs {
-			if err := b.lib.DestroyObject(sh, h); err != nil {
-				return tokenError("destroying key material", err)
-			}
-		}
-	}
-	b.hbkMu.Lock()
-	clear(k.hbk)
-	b.hbkMu.Unlock()
-	return nil
+	return b.destroyMaterial(sh, k)
 }

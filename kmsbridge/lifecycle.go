@@ -222,15 +222,11 @@ func (b *Bridge) maintain(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// destroyKeyLocked destroys every token object of key k (its key material:
-// backing keys, including orphans a crashed rotation left, or its key pair;
-// then its aliases, then its metadata) and drops it from the index. Caller holds b.mu for writing.
-func (b *Bridge) destroyKeyLocked(sh ck.SessionHandle, k *kmsKey) error {
-	if err := b.checkLogin(sh); err != nil {
-		return err
-	}
-	// The key material: secret keys (symmetric backing keys, HMAC keys) and
-	// the private and public halves of RSA and ECC keys.
+// destroyMaterial destroys all key material of k on the token — secret
+// keys (symmetric backing keys, HMAC keys), the private and public halves
+// of RSA and ECC keys, every version, orphans included — and forgets the
+// handles cached for it.
+func (b *Bridge) destroyMaterial(sh ck.SessionHandle, k *kmsKey) error {
 	for _, class := range []ck.ObjectClass{ck.CKO_SECRET_KEY, ck.CKO_PRIVATE_KEY, ck.CKO_PUBLIC_KEY} {
 		hs, err := b.findAll(sh, []ck.Attribute{
 			ulongAttr(ck.CKA_CLASS, ck.ULong(class)),
@@ -249,6 +245,19 @@ func (b *Bridge) destroyKeyLocked(sh ck.SessionHandle, k *kmsKey) error {
 	clear(k.hbk)
 	clear(k.objs)
 	b.hbkMu.Unlock()
+	return nil
+}
+
+// destroyKeyLocked destroys every token object of key k (its key material:
+// backing keys, including orphans a crashed rotation left, or its key pair;
+// then its aliases, then its metadata) and drops it from the index. Caller holds b.mu for writing.
+func (b *Bridge) destroyKeyLocked(sh ck.SessionHandle, k *kmsKey) error {
+	if err := b.checkLogin(sh); err != nil {
+		return err
+	}
+	if err := b.destroyMaterial(sh, k); err != nil {
+		return err
+	}
 	for name, a := range b.aliases {
 		if a.rec.TargetKeyId != k.id {
 			continue
