@@ -11,8 +11,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
+	"github.com/kagi-hsm/kagi/token"
 	"github.com/kagi-hsm/kagi/token/ck"
 )
 
@@ -21,7 +23,9 @@ import (
 // tls.Certificate.PrivateKey. It is here rather than in cmd/kagi because it
 // borrows the bridge's session pool, with its login retry and its end at
 // Close, and shares the bridge's ECDSA and DigestInfo encodings; cmd/kagi
-// only reads the configuration and the certificate.
+// only reads the configuration and the certificate. SessionSigner is the
+// same signer on one session its caller holds, for a command that has just
+// made the key and needs no KMS (kagi tls-key signs the key's certificate).
 
 // tlsSignTimeout bounds the wait for a free token session during a handshake.
 const tlsSignTimeout = 30 * time.Second
@@ -49,9 +53,29 @@ var pssHash = map[crypto.Hash]struct {
 	crypto.SHA512: {ck.CKM_SHA512, ck.CKG_MGF1_SHA512},
 }
 
+// sessionSource lends a token session to fn: a Bridge's pool, or the one
+// session of a SessionSigner's caller.
+type sessionSource interface {
+	withSession(ctx context.Context, fn func(sh ck.SessionHandle) error) error
+}
+
+// heldSession is a session its owner keeps open and logged in; the mutex
+// keeps the signer's calls on it one at a time, as PKCS#11 sessions need.
+type heldSession struct {
+	mu sync.Mutex
+	sh ck.SessionHandle
+}
+
+func (h *heldSession) withSession(_ context.Context, fn func(sh ck.SessionHandle) error) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return fn(h.sh)
+}
+
 // tokenSigner signs with the private key labelled label on the token.
 type tokenSigner struct {
-	b     *Bridge
+	lib   *token.Library
+	src   sessionSource
 	label string
 	pub   crypto.PublicKey
 	ec    bool
@@ -64,18 +88,32 @@ type tokenSigner struct {
 // pub first, so a certificate that does not belong to the key is refused
 // now rather than at every handshake.
 func (b *Bridge) TokenSigner(label string, pub crypto.PublicKey) (crypto.Signer, error) {
-	s := &tokenSigner{b: b, label: label, pub: pub}
+	return newTokenSigner(b.lib, b, label, pub)
+}
+
+// SessionSigner is TokenSigner without a Bridge: it signs on sh, a session
+// of lib that the caller has logged in and keeps open while it uses the
+// signer. Signatures on it run one at a time.
+func SessionSigner(lib *token.Library, sh ck.SessionHandle, label string, pub crypto.PublicKey) (crypto.Signer, error) {
+	return newTokenSigner(lib, &heldSession{sh: sh}, label, pub)
+}
+
+func newTokenSigner(lib *token.Library, src sessionSource, label string, pub crypto.PublicKey) (crypto.Signer, error) {
+	s := &tokenSigner{lib: lib, src: src, label: label, pub: pub}
 	var kt ck.KeyType
-	err := b.withSession(context.Background(), func(sh ck.SessionHandle) error {
+	err := src.withSession(context.Background(), func(sh ck.SessionHandle) error {
 		h, err := s.find(sh)
 		if err != nil {
 			return err
 		}
-		v, err := b.attribute(sh, h, ck.CKA_KEY_TYPE, "reading the TLS key's type")
-		if err != nil {
-			return err
+		vs, err := lib.GetAttributeValue(sh, h, []ck.AttributeType{ck.CKA_KEY_TYPE})
+		if err == nil && vs[0].Err != 0 {
+			err = vs[0].Err
 		}
-		t, ok := ck.BytesULong(v)
+		if err != nil {
+			return tokenError("reading the TLS key's type", err)
+		}
+		t, ok := ck.BytesULong(vs[0].Value)
 		if !ok {
 			return fmt.Errorf("the token key %q has a malformed CKA_KEY_TYPE", label)
 		}
@@ -122,12 +160,20 @@ func (b *Bridge) TokenSigner(label string, pub crypto.PublicKey) (crypto.Signer,
 }
 
 // find returns the handle of the labelled private key; looked up at each
-// use, so a key replaced on the token is found again.
+// use, so a key replaced on the token is found again. Two matches are
+// enough to know the label is not unique.
 func (s *tokenSigner) find(sh ck.SessionHandle) (ck.ObjectHandle, error) {
-	hs, err := s.b.findAll(sh, []ck.Attribute{
+	err := s.lib.FindObjectsInit(sh, []ck.Attribute{
 		ulongAttr(ck.CKA_CLASS, ck.ULong(ck.CKO_PRIVATE_KEY)),
 		bytesAttr(ck.CKA_LABEL, []byte(s.label)),
 	})
+	if err != nil {
+		return 0, tokenError("finding the TLS key", err)
+	}
+	hs, err := s.lib.FindObjects(sh, 2)
+	if ferr := s.lib.FindObjectsFinal(sh); err == nil {
+		err = ferr
+	}
 	if err != nil {
 		return 0, tokenError("finding the TLS key", err)
 	}
@@ -137,7 +183,7 @@ func (s *tokenSigner) find(sh ck.SessionHandle) (ck.ObjectHandle, error) {
 	case 1:
 		return hs[0], nil
 	}
-	return 0, fmt.Errorf("%d private keys labelled %q on the token; the TLS key's label must be unique", len(hs), s.label)
+	return 0, fmt.Errorf("more than one private key labelled %q on the token; the TLS key's label must be unique", s.label)
 }
 
 // Public is the certificate's public key, which TokenSigner checked.
@@ -158,16 +204,16 @@ func (s *tokenSigner) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) (
 	ctx, cancel := context.WithTimeout(context.Background(), tlsSignTimeout)
 	defer cancel()
 	var sig []byte
-	err = s.b.withSession(ctx, func(sh ck.SessionHandle) error {
+	err = s.src.withSession(ctx, func(sh ck.SessionHandle) error {
 		k, err := s.find(sh)
 		if err != nil {
 			return err
 		}
-		if err := s.b.lib.SignInit(sh, m, k); err != nil {
+		if err := s.lib.SignInit(sh, m, k); err != nil {
 			return tokenError("starting the TLS signature", err)
 		}
 		out := make([]byte, s.size)
-		n, err := s.b.lib.Sign(sh, data, out)
+		n, err := s.lib.Sign(sh, data, out)
 		if err != nil {
 			return tokenError("the TLS signature", err)
 		}

@@ -13,6 +13,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
 	"io"
 	"math/big"
 	"net"
@@ -317,5 +318,48 @@ func TestTokenSignerRefusals(t *testing.T) {
 				t.Fatalf("TokenSigner: %v, want %q", err, c.want)
 			}
 		})
+	}
+}
+
+// TestSessionSigner: the signer on one session its caller holds (as kagi
+// tls-key uses it, with no Bridge) signs correctly when crypto code calls it
+// from several goroutines at once, and refuses a key that is not pub's.
+func TestSessionSigner(t *testing.T) {
+	b, _, _ := newBridge(t)
+	pub := tokenTLSKey(t, b, "held", "ECC_NIST_P256").(*ecdsa.PublicKey)
+	// Login state is per token: the bridge's login serves this session too.
+	sh, err := b.lib.OpenSession(b.slot, ck.CKF_SERIAL_SESSION)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.lib.CloseSession(sh)
+	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if _, err := SessionSigner(b.lib, sh, "held", &other.PublicKey); err == nil || !strings.Contains(err.Error(), "does not match") {
+		t.Fatalf("SessionSigner with another public key: %v", err)
+	}
+	s, err := SessionSigner(b.lib, sh, "held", pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 8)
+	bad := errors.New("the signature does not verify")
+	for i := range 8 {
+		go func() {
+			var err error
+			for j := 0; j < 20 && err == nil; j++ {
+				d := sha256.Sum256([]byte{byte(i), byte(j)})
+				var sig []byte
+				sig, err = s.Sign(rand.Reader, d[:], crypto.SHA256)
+				if err == nil && !ecdsa.VerifyASN1(pub, d[:], sig) {
+					err = bad
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatalf("concurrent signature on the held session: %v", err)
+		}
 	}
 }
