@@ -25,6 +25,7 @@ var commands = []command{
 	{"delete-token", "delete a token and all its objects", cmdDeleteToken},
 	{"demo", "set up a demo token and sign with it (the quick start)", cmdDemo},
 	{"serve", "serve the AWS KMS JSON API over a token (kmsbridge)", cmdServe},
+	{"tls-key", "make kagi serve's TLS key on a token, with a self-signed certificate or a CSR", cmdTLSKey},
 	{"audit", "list, verify or export the KMS audit trail of a token", cmdAudit},
 }
 
