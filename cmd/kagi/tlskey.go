@@ -220,13 +220,13 @@ func (r *tlsKeyReq) make(lib *token.Library, sh ck.SessionHandle, out io.Writer)
 		return err
 	}
 	fmt.Fprintf(out, "generated %s key pair %q (id %s) on token %q; the private key is sensitive and never extractable\n", r.kind, r.label, hex.EncodeToString(id), r.token)
-	serve := fmt.Sprintf(`"tls": {"cert_file": %q, "token_key_label": %q}`, r.path, r.label)
+	serve := `"tls": {"cert_file": %q, "token_key_label": %q}`
 	if r.selfSigned {
 		fmt.Fprintf(out, "wrote a self-signed certificate for %s to %s, valid for %d days\n", strings.Join(r.names(), ", "), r.path, r.days)
-		fmt.Fprintf(out, "serve with: %s\n", serve)
+		fmt.Fprintf(out, "serve with: "+serve+"\n", r.path, r.label)
 	} else {
 		fmt.Fprintf(out, "wrote a certificate signing request for CN=%s to %s\n", r.subject, r.path)
-		fmt.Fprintf(out, "once your CA has signed it, serve with: %s (cert_file: the signed certificate, then its chain)\n", serve)
+		fmt.Fprintf(out, "once your CA has signed it, serve with: "+serve+"\n", "<the certificate your CA issued, then its chain>", r.label)
 	}
 	return nil
 }

@@ -186,7 +186,8 @@ func TestTLSKeyCSR(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("tls-key: %d %s", code, errs)
 	}
-	if !strings.Contains(out, "certificate signing request for CN=kms.example.net") {
+	if !strings.Contains(out, "certificate signing request for CN=kms.example.net") ||
+		!strings.Contains(out, `"cert_file": "<the certificate your CA issued, then its chain>", "token_key_label": "kagi-tls"`) {
 		t.Errorf("tls-key said %q", out)
 	}
 	csr, err := x509.ParseCertificateRequest(readPEM(t, csrPath, "CERTIFICATE REQUEST"))
