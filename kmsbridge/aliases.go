@@ -55,7 +55,9 @@ func (b *Bridge) aliasValue(rec *aliasRecord) ([]byte, error) {
 }
 
 // CreateAlias makes a new alias for a key.
-func (b *Bridge) CreateAlias(ctx context.Context, in *CreateAliasRequest) error {
+func (b *Bridge) CreateAlias(ctx context.Context, in *CreateAliasRequest) (err error) {
+	ctx, done := b.begin(ctx, "CreateAlias")
+	defer func() { done(nil, err) }()
 	if err := checkAliasName(in.AliasName); err != nil {
 		return err
 	}
@@ -87,7 +89,9 @@ func (b *Bridge) CreateAlias(ctx context.Context, in *CreateAliasRequest) error 
 
 // UpdateAlias points an existing alias at another key of the same key spec
 // and usage (AWS's rule, so that what the alias can do does not change).
-func (b *Bridge) UpdateAlias(ctx context.Context, in *UpdateAliasRequest) error {
+func (b *Bridge) UpdateAlias(ctx context.Context, in *UpdateAliasRequest) (err error) {
+	ctx, done := b.begin(ctx, "UpdateAlias")
+	defer func() { done(nil, err) }()
 	if err := checkAliasName(in.AliasName); err != nil {
 		return err
 	}
@@ -127,7 +131,9 @@ func (b *Bridge) UpdateAlias(ctx context.Context, in *UpdateAliasRequest) error 
 }
 
 // DeleteAlias removes an alias; its key is untouched.
-func (b *Bridge) DeleteAlias(ctx context.Context, in *DeleteAliasRequest) error {
+func (b *Bridge) DeleteAlias(ctx context.Context, in *DeleteAliasRequest) (err error) {
+	ctx, done := b.begin(ctx, "DeleteAlias")
+	defer func() { done(nil, err) }()
 	if err := checkAliasName(in.AliasName); err != nil {
 		return err
 	}
@@ -153,7 +159,9 @@ func (b *Bridge) DeleteAlias(ctx context.Context, in *DeleteAliasRequest) error 
 
 // ListAliases lists aliases in name order, Limit at a time; with KeyId, only
 // the aliases of that key.
-func (b *Bridge) ListAliases(ctx context.Context, in *ListAliasesRequest) (*ListAliasesResponse, error) {
+func (b *Bridge) ListAliases(ctx context.Context, in *ListAliasesRequest) (out *ListAliasesResponse, err error) {
+	ctx, done := b.begin(ctx, "ListAliases")
+	defer func() { done(out, err) }()
 	limit, err := listLimit(in.Limit)
 	if err != nil {
 		return nil, err
@@ -185,7 +193,7 @@ func (b *Bridge) ListAliases(ctx context.Context, in *ListAliasesRequest) (*List
 	}
 	sort.Strings(names)
 	items, next := page(names, in.Marker, limit)
-	out := &ListAliasesResponse{Aliases: make([]AliasListEntry, 0, len(items)), NextMarker: next, Truncated: next != ""}
+	out = &ListAliasesResponse{Aliases: make([]AliasListEntry, 0, len(items)), NextMarker: next, Truncated: next != ""}
 	for _, name := range items {
 		a := b.aliases[name]
 		created, updated := a.rec.CreationDate, a.rec.LastUpdatedDate

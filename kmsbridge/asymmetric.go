@@ -304,7 +304,9 @@ type VerifyResponse struct {
 
 // GetPublicKey answers the public key of an asymmetric key as DER
 // SubjectPublicKeyInfo, read from the token's CKA_PUBLIC_KEY_INFO.
-func (b *Bridge) GetPublicKey(ctx context.Context, in *GetPublicKeyRequest) (*GetPublicKeyResponse, error) {
+func (b *Bridge) GetPublicKey(ctx context.Context, in *GetPublicKeyRequest) (out *GetPublicKeyResponse, err error) {
+	ctx, done := b.begin(ctx, "GetPublicKey")
+	defer func() { done(out, err) }()
 	b.mu.RLock()
 	k, err := b.resolve(in.KeyId)
 	var rec keyRecord
@@ -419,7 +421,9 @@ func (b *Bridge) signMechanism(rec keyRecord, algName, msgType string, msg []byt
 
 // Sign signs a message or digest with an asymmetric SIGN_VERIFY key's
 // private key on the token. ECDSA signatures are DER, as AWS returns them.
-func (b *Bridge) Sign(ctx context.Context, in *SignRequest) (*SignResponse, error) {
+func (b *Bridge) Sign(ctx context.Context, in *SignRequest) (out *SignResponse, err error) {
+	ctx, done := b.begin(ctx, "Sign")
+	defer func() { done(out, err) }()
 	uk, rec, err := b.keyFor(ctx, in.KeyId, KeyUsageSignVerify, access{action: "kms:Sign", grantTokens: in.GrantTokens})
 	if err != nil {
 		return nil, err
@@ -446,7 +450,9 @@ func (b *Bridge) Sign(ctx context.Context, in *SignRequest) (*SignResponse, erro
 
 // Verify checks a signature with the key's public key on the token: valid
 // gives SignatureValid true, invalid KMSInvalidSignatureException.
-func (b *Bridge) Verify(ctx context.Context, in *VerifyRequest) (*VerifyResponse, error) {
+func (b *Bridge) Verify(ctx context.Context, in *VerifyRequest) (out *VerifyResponse, err error) {
+	ctx, done := b.begin(ctx, "Verify")
+	defer func() { done(out, err) }()
 	uk, rec, err := b.keyFor(ctx, in.KeyId, KeyUsageSignVerify, access{action: "kms:Verify", grantTokens: in.GrantTokens})
 	if err != nil {
 		return nil, err

@@ -351,3 +351,42 @@ func BenchmarkRecord(bm *testing.B) {
 		bm.Fatal(err)
 	}
 }
+
+// TestAuditRecordsGoAPICalls: calls made through the Go API, not the
+// endpoint, are audited too, as the principal WithPrincipal names (the
+// account root without it), with a request id of their own; a call through
+// the endpoint is recorded once, not again by the method it runs.
+func TestAuditRecordsGoAPICalls(t *testing.T) {
+	b, l, _ := newBridge(t)
+	md := mustCreate(t, b, "go api")
+	bob := WithPrincipal(bg, "arn:aws:iam::111122223333:user/bob")
+	if _, err := b.Encrypt(bob, &EncryptRequest{KeyId: md.KeyId, Plaintext: []byte("p"), EncryptionContext: map[string]string{"k": "v"}}); ErrorCode(err) != CodeAccessDenied {
+		t.Fatalf("bob's Encrypt: %v", err)
+	}
+	c := newClient(auditServer(t, b), alice, func(o *kms.Options) { o.Region = testRegion })
+	if _, err := c.DescribeKey(bg, &kms.DescribeKeyInput{KeyId: aws.String(md.KeyId)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	recs := auditRecords(t, l, b)
+	type rec struct{ principal, op, resource, ctx, outcome string }
+	want := []rec{
+		{"arn:aws:iam::111122223333:root", "CreateKey", md.Arn, "", ""},
+		{"arn:aws:iam::111122223333:user/bob", "Encrypt", md.Arn, `{"k":"v"}`, CodeAccessDenied},
+		{alice.Principal, "DescribeKey", md.Arn, "", ""},
+	}
+	if len(recs) != len(want) {
+		t.Fatalf("%d records, want %d: %+v", len(recs), len(want), recs)
+	}
+	for i, w := range want {
+		r := recs[i]
+		if got := (rec{r.Principal, r.Operation, r.Resource, r.Context, r.Outcome}); got != w {
+			t.Errorf("record %d: %+v, want %+v", i+1, got, w)
+		}
+		if len(r.RequestID) != 36 || i > 0 && r.RequestID == recs[i-1].RequestID {
+			t.Errorf("record %d: request id %q", i+1, r.RequestID)
+		}
+	}
+}

@@ -28,8 +28,8 @@ func withCall(ctx context.Context, c *call) context.Context {
 	return context.WithValue(ctx, callKey{}, c)
 }
 
-// callOf returns the call ctx carries, or nil for a direct Go API call made
-// without WithPrincipal.
+// callOf returns the call ctx carries: nil until the endpoint's operation
+// table or an operation method's begin has made one.
 func callOf(ctx context.Context) *call {
 	c, _ := ctx.Value(callKey{}).(*call)
 	return c
@@ -75,4 +75,17 @@ func (c *call) noteKey(keyARN string, ectx map[string]string) {
 	if len(ectx) > 0 && c.ectx == nil {
 		c.ectx = maps.Clone(ectx)
 	}
+}
+
+// begin makes a direct Go API call one call of its own, as the endpoint's
+// are: it acts for the principal WithPrincipal gave (else the account
+// root), gets a request id, and is recorded in the audit trail when done
+// is called with its outcome. A call that already is one (through the
+// endpoint's operation table) is left as it is.
+func (b *Bridge) begin(ctx context.Context, op string) (context.Context, func(out any, err error)) {
+	if callOf(ctx) != nil {
+		return ctx, func(any, error) {}
+	}
+	c := &call{principal: b.principalOf(ctx), operation: op, requestID: newRequestID(), start: time.Now()}
+	return withCall(ctx, c), func(out any, err error) { b.record(c, out, err) }
 }

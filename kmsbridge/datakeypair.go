@@ -67,7 +67,9 @@ type GenerateDataKeyPairWithoutPlaintextResponse struct {
 
 // GenerateDataKeyPair returns a fresh key pair: the public key, the private
 // key in plaintext and sealed under the KMS key.
-func (b *Bridge) GenerateDataKeyPair(ctx context.Context, in *GenerateDataKeyPairRequest) (*GenerateDataKeyPairResponse, error) {
+func (b *Bridge) GenerateDataKeyPair(ctx context.Context, in *GenerateDataKeyPairRequest) (out *GenerateDataKeyPairResponse, err error) {
+	ctx, done := b.begin(ctx, "GenerateDataKeyPair")
+	defer func() { done(out, err) }()
 	uk, pub, priv, blob, err := b.generateDataKeyPair(ctx, in, "kms:GenerateDataKeyPair")
 	if err != nil {
 		return nil, err
@@ -78,7 +80,9 @@ func (b *Bridge) GenerateDataKeyPair(ctx context.Context, in *GenerateDataKeyPai
 
 // GenerateDataKeyPairWithoutPlaintext returns a fresh key pair's public key
 // and its private key only sealed.
-func (b *Bridge) GenerateDataKeyPairWithoutPlaintext(ctx context.Context, in *GenerateDataKeyPairWithoutPlaintextRequest) (*GenerateDataKeyPairWithoutPlaintextResponse, error) {
+func (b *Bridge) GenerateDataKeyPairWithoutPlaintext(ctx context.Context, in *GenerateDataKeyPairWithoutPlaintextRequest) (out *GenerateDataKeyPairWithoutPlaintextResponse, err error) {
+	ctx, done := b.begin(ctx, "GenerateDataKeyPairWithoutPlaintext")
+	defer func() { done(out, err) }()
 	uk, pub, priv, blob, err := b.generateDataKeyPair(ctx, in, "kms:GenerateDataKeyPairWithoutPlaintext")
 	if err != nil {
 		return nil, err

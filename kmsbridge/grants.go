@@ -254,7 +254,9 @@ func checkPrincipalARN(field, p string) error {
 // CreateGrant adds a grant on a key. A principal allowed CreateGrant only by
 // a grant may pass on no more than that grant: a subset of its operations,
 // under the same constraints.
-func (b *Bridge) CreateGrant(ctx context.Context, in *CreateGrantRequest) (*CreateGrantResponse, error) {
+func (b *Bridge) CreateGrant(ctx context.Context, in *CreateGrantRequest) (out *CreateGrantResponse, err error) {
+	ctx, done := b.begin(ctx, "CreateGrant")
+	defer func() { done(out, err) }()
 	if err := checkPrincipalARN("GranteePrincipal", in.GranteePrincipal); err != nil {
 		return nil, err
 	}
@@ -435,7 +437,9 @@ func (b *Bridge) grantList(gs []*grantRecord, limit *int32, marker string) (*Lis
 }
 
 // ListGrants lists a key's grants, optionally one grant or one grantee's.
-func (b *Bridge) ListGrants(ctx context.Context, in *ListGrantsRequest) (*ListGrantsResponse, error) {
+func (b *Bridge) ListGrants(ctx context.Context, in *ListGrantsRequest) (out *ListGrantsResponse, err error) {
+	ctx, done := b.begin(ctx, "ListGrants")
+	defer func() { done(out, err) }()
 	if in.GrantId != "" && !grantIDRE.MatchString(in.GrantId) {
 		return nil, newError(CodeInvalidGrantID, "GrantId %q is not a grant id", in.GrantId)
 	}
@@ -460,7 +464,9 @@ func (b *Bridge) ListGrants(ctx context.Context, in *ListGrantsRequest) (*ListGr
 // ListRetirableGrants lists the grants, on every key, that a principal may
 // retire. It is an account-level action: the caller needs it in its
 // identity policy, or to be asking for its own grants.
-func (b *Bridge) ListRetirableGrants(ctx context.Context, in *ListRetirableGrantsRequest) (*ListGrantsResponse, error) {
+func (b *Bridge) ListRetirableGrants(ctx context.Context, in *ListRetirableGrantsRequest) (out *ListGrantsResponse, err error) {
+	ctx, done := b.begin(ctx, "ListRetirableGrants")
+	defer func() { done(out, err) }()
 	if err := checkPrincipalARN("RetiringPrincipal", in.RetiringPrincipal); err != nil {
 		return nil, err
 	}
@@ -522,7 +528,9 @@ func (b *Bridge) findGrant(tok, keyID, grantID string) (*kmsKey, *grantRecord, e
 // RetireGrant deletes a grant at the request of its retiring principal, of
 // its grantee when the grant allows RetireGrant, or of the account root.
 // Key policies play no part, as in AWS.
-func (b *Bridge) RetireGrant(ctx context.Context, in *RetireGrantRequest) error {
+func (b *Bridge) RetireGrant(ctx context.Context, in *RetireGrantRequest) (err error) {
+	ctx, done := b.begin(ctx, "RetireGrant")
+	defer func() { done(nil, err) }()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	k, g, err := b.findGrant(in.GrantToken, in.KeyId, in.GrantId)
@@ -544,7 +552,9 @@ func (b *Bridge) RetireGrant(ctx context.Context, in *RetireGrantRequest) error 
 }
 
 // RevokeGrant deletes a grant; the caller needs kms:RevokeGrant on the key.
-func (b *Bridge) RevokeGrant(ctx context.Context, in *RevokeGrantRequest) error {
+func (b *Bridge) RevokeGrant(ctx context.Context, in *RevokeGrantRequest) (err error) {
+	ctx, done := b.begin(ctx, "RevokeGrant")
+	defer func() { done(nil, err) }()
 	if !grantIDRE.MatchString(in.GrantId) {
 		return newError(CodeInvalidGrantID, "GrantId %q is not a grant id", in.GrantId)
 	}

@@ -128,7 +128,9 @@ func (b *Bridge) checkImportable(rec *keyRecord) error {
 // GetParametersForImport generates a wrapping key pair of WrappingKeySpec on
 // the token and answers its public key with an import token for the key,
 // both valid for 24 hours.
-func (b *Bridge) GetParametersForImport(ctx context.Context, in *GetParametersForImportRequest) (*GetParametersForImportResponse, error) {
+func (b *Bridge) GetParametersForImport(ctx context.Context, in *GetParametersForImportRequest) (out *GetParametersForImportResponse, err error) {
+	ctx, done := b.begin(ctx, "GetParametersForImport")
+	defer func() { done(out, err) }()
 	alg, err := wrappingAlgorithm(in.WrappingAlgorithm)
 	if err != nil {
 		return nil, err
@@ -211,7 +213,9 @@ var crashAt func(point string)
 // ImportKeyMaterial unwraps the key material with the import token's
 // wrapping key and makes it the key's material (or, when the key already
 // has it, changes only its expiry).
-func (b *Bridge) ImportKeyMaterial(ctx context.Context, in *ImportKeyMaterialRequest) (*ImportKeyMaterialResponse, error) {
+func (b *Bridge) ImportKeyMaterial(ctx context.Context, in *ImportKeyMaterialRequest) (out *ImportKeyMaterialResponse, err error) {
+	ctx, done := b.begin(ctx, "ImportKeyMaterial")
+	defer func() { done(out, err) }()
 	if len(in.ImportToken) < 1 || len(in.ImportToken) > maxImportBlobLen {
 		return nil, ValidationException("ImportToken must be 1 to %d bytes", maxImportBlobLen)
 	}
@@ -301,7 +305,9 @@ func (b *Bridge) ImportKeyMaterial(ctx context.Context, in *ImportKeyMaterialReq
 // DeleteImportedKeyMaterial destroys the key's material; the key is then
 // PendingImport (or stays PendingDeletion) until the same material is
 // imported again. On a key without material it does nothing.
-func (b *Bridge) DeleteImportedKeyMaterial(ctx context.Context, in *DeleteImportedKeyMaterialRequest) (*DeleteImportedKeyMaterialResponse, error) {
+func (b *Bridge) DeleteImportedKeyMaterial(ctx context.Context, in *DeleteImportedKeyMaterialRequest) (out *DeleteImportedKeyMaterialResponse, err error) {
+	ctx, done := b.begin(ctx, "DeleteImportedKeyMaterial")
+	defer func() { done(out, err) }()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	k, err := b.resolveFor(ctx, in.KeyId, access{action: "kms:DeleteImportedKeyMaterial"})

@@ -87,7 +87,9 @@ func checkPolicyName(name string) error {
 }
 
 // GetKeyPolicy answers a key's policy document.
-func (b *Bridge) GetKeyPolicy(ctx context.Context, in *GetKeyPolicyRequest) (*GetKeyPolicyResponse, error) {
+func (b *Bridge) GetKeyPolicy(ctx context.Context, in *GetKeyPolicyRequest) (out *GetKeyPolicyResponse, err error) {
+	ctx, done := b.begin(ctx, "GetKeyPolicy")
+	defer func() { done(out, err) }()
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	k, err := b.resolve(in.KeyId)
@@ -108,7 +110,9 @@ func (b *Bridge) GetKeyPolicy(ctx context.Context, in *GetKeyPolicyRequest) (*Ge
 }
 
 // PutKeyPolicy replaces a key's policy.
-func (b *Bridge) PutKeyPolicy(ctx context.Context, in *PutKeyPolicyRequest) error {
+func (b *Bridge) PutKeyPolicy(ctx context.Context, in *PutKeyPolicyRequest) (err error) {
+	ctx, done := b.begin(ctx, "PutKeyPolicy")
+	defer func() { done(nil, err) }()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	k, err := b.resolve(in.KeyId)
@@ -133,7 +137,9 @@ func (b *Bridge) PutKeyPolicy(ctx context.Context, in *PutKeyPolicyRequest) erro
 }
 
 // ListKeyPolicies answers the one policy name a key has.
-func (b *Bridge) ListKeyPolicies(ctx context.Context, in *ListKeyPoliciesRequest) (*ListKeyPoliciesResponse, error) {
+func (b *Bridge) ListKeyPolicies(ctx context.Context, in *ListKeyPoliciesRequest) (out *ListKeyPoliciesResponse, err error) {
+	ctx, done := b.begin(ctx, "ListKeyPolicies")
+	defer func() { done(out, err) }()
 	if _, err := listLimit(in.Limit); err != nil {
 		return nil, err
 	}

@@ -78,7 +78,9 @@ func checkDescription(d string) error {
 
 // CreateKey makes a KMS key: a fresh UUID, backing key version 1 generated
 // on the token, then the metadata object.
-func (b *Bridge) CreateKey(ctx context.Context, in *CreateKeyRequest) (*CreateKeyResponse, error) {
+func (b *Bridge) CreateKey(ctx context.Context, in *CreateKeyRequest) (out *CreateKeyResponse, err error) {
+	ctx, done := b.begin(ctx, "CreateKey")
+	defer func() { done(out, err) }()
 	spec := in.KeySpec
 	if in.CustomerMasterKeySpec != "" {
 		if spec != "" && spec != in.CustomerMasterKeySpec {
@@ -193,7 +195,7 @@ func (b *Bridge) CreateKey(ctx context.Context, in *CreateKeyRequest) (*CreateKe
 	}
 	// b.mu is taken only after the session is back in the pool: the lock
 	// order is always b.mu, then a session, never the other way round.
-	out := &CreateKeyResponse{KeyMetadata: b.metadata(&created.rec)} // before others can see it
+	out = &CreateKeyResponse{KeyMetadata: b.metadata(&created.rec)} // before others can see it
 	b.mu.Lock()
 	b.keys[created.id] = created
 	b.mu.Unlock()
@@ -273,7 +275,9 @@ func (b *Bridge) resolveFor(ctx context.Context, keyID string, a access) (*kmsKe
 }
 
 // DescribeKey answers the key's metadata.
-func (b *Bridge) DescribeKey(ctx context.Context, in *DescribeKeyRequest) (*DescribeKeyResponse, error) {
+func (b *Bridge) DescribeKey(ctx context.Context, in *DescribeKeyRequest) (out *DescribeKeyResponse, err error) {
+	ctx, done := b.begin(ctx, "DescribeKey")
+	defer func() { done(out, err) }()
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	k, err := b.resolve(in.KeyId)
@@ -315,7 +319,9 @@ func page(names []string, marker string, limit int) (items []string, next string
 }
 
 // ListKeys lists the keys in key id order, Limit at a time.
-func (b *Bridge) ListKeys(ctx context.Context, in *ListKeysRequest) (*ListKeysResponse, error) {
+func (b *Bridge) ListKeys(ctx context.Context, in *ListKeysRequest) (out *ListKeysResponse, err error) {
+	ctx, done := b.begin(ctx, "ListKeys")
+	defer func() { done(out, err) }()
 	limit, err := listLimit(in.Limit)
 	if err != nil {
 		return nil, err
@@ -336,7 +342,7 @@ func (b *Bridge) ListKeys(ctx context.Context, in *ListKeysRequest) (*ListKeysRe
 	b.mu.RUnlock()
 	sort.Strings(ids)
 	items, next := page(ids, in.Marker, limit)
-	out := &ListKeysResponse{Keys: make([]KeyListEntry, 0, len(items)), NextMarker: next, Truncated: next != ""}
+	out = &ListKeysResponse{Keys: make([]KeyListEntry, 0, len(items)), NextMarker: next, Truncated: next != ""}
 	for _, id := range items {
 		out.Keys = append(out.Keys, KeyListEntry{KeyId: id, KeyArn: b.keyARN(id)})
 	}
@@ -364,7 +370,9 @@ func (b *Bridge) updateKey(ctx context.Context, keyID, action string, change fun
 }
 
 // EnableKey sets a Disabled key to Enabled (an Enabled key stays so).
-func (b *Bridge) EnableKey(ctx context.Context, in *EnableKeyRequest) error {
+func (b *Bridge) EnableKey(ctx context.Context, in *EnableKeyRequest) (err error) {
+	ctx, done := b.begin(ctx, "EnableKey")
+	defer func() { done(nil, err) }()
 	return b.updateKey(ctx, in.KeyId, "kms:EnableKey", func(rec *keyRecord) error {
 		switch rec.KeyState {
 		case KeyStateEnabled, KeyStateDisabled:
@@ -376,7 +384,9 @@ func (b *Bridge) EnableKey(ctx context.Context, in *EnableKeyRequest) error {
 }
 
 // DisableKey sets an Enabled key to Disabled (a Disabled key stays so).
-func (b *Bridge) DisableKey(ctx context.Context, in *DisableKeyRequest) error {
+func (b *Bridge) DisableKey(ctx context.Context, in *DisableKeyRequest) (err error) {
+	ctx, done := b.begin(ctx, "DisableKey")
+	defer func() { done(nil, err) }()
 	return b.updateKey(ctx, in.KeyId, "kms:DisableKey", func(rec *keyRecord) error {
 		switch rec.KeyState {
 		case KeyStateEnabled, KeyStateDisabled:
@@ -388,7 +398,9 @@ func (b *Bridge) DisableKey(ctx context.Context, in *DisableKeyRequest) error {
 }
 
 // UpdateKeyDescription replaces the key's description.
-func (b *Bridge) UpdateKeyDescription(ctx context.Context, in *UpdateKeyDescriptionRequest) error {
+func (b *Bridge) UpdateKeyDescription(ctx context.Context, in *UpdateKeyDescriptionRequest) (err error) {
+	ctx, done := b.begin(ctx, "UpdateKeyDescription")
+	defer func() { done(nil, err) }()
 	if err := checkDescription(in.Description); err != nil {
 		return err
 	}

@@ -90,7 +90,9 @@ func cloneRecord(rec keyRecord) keyRecord {
 
 // ScheduleKeyDeletion puts a key in PendingDeletion for PendingWindowInDays
 // (7 to 30, default 30) days, after which it is destroyed.
-func (b *Bridge) ScheduleKeyDeletion(ctx context.Context, in *ScheduleKeyDeletionRequest) (*ScheduleKeyDeletionResponse, error) {
+func (b *Bridge) ScheduleKeyDeletion(ctx context.Context, in *ScheduleKeyDeletionRequest) (out *ScheduleKeyDeletionResponse, err error) {
+	ctx, done := b.begin(ctx, "ScheduleKeyDeletion")
+	defer func() { done(out, err) }()
 	days := int32(defaultPendingWindowDays)
 	if in.PendingWindowInDays != nil {
 		days = *in.PendingWindowInDays
@@ -98,8 +100,7 @@ func (b *Bridge) ScheduleKeyDeletion(ctx context.Context, in *ScheduleKeyDeletio
 			return nil, ValidationException("PendingWindowInDays must be between %d and %d", minPendingWindowDays, maxPendingWindowDays)
 		}
 	}
-	var out *ScheduleKeyDeletionResponse
-	err := b.updateKey(ctx, in.KeyId, "kms:ScheduleKeyDeletion", func(rec *keyRecord) error {
+	err = b.updateKey(ctx, in.KeyId, "kms:ScheduleKeyDeletion", func(rec *keyRecord) error {
 		if rec.KeyState == KeyStatePendingDeletion {
 			return KMSInvalidStateException("%s is pending deletion.", b.keyARN(rec.KeyId))
 		}
@@ -118,9 +119,11 @@ func (b *Bridge) ScheduleKeyDeletion(ctx context.Context, in *ScheduleKeyDeletio
 
 // CancelKeyDeletion takes a key out of PendingDeletion; as in AWS it is then
 // Disabled.
-func (b *Bridge) CancelKeyDeletion(ctx context.Context, in *CancelKeyDeletionRequest) (*CancelKeyDeletionResponse, error) {
+func (b *Bridge) CancelKeyDeletion(ctx context.Context, in *CancelKeyDeletionRequest) (out *CancelKeyDeletionResponse, err error) {
+	ctx, done := b.begin(ctx, "CancelKeyDeletion")
+	defer func() { done(out, err) }()
 	var arn string
-	err := b.updateKey(ctx, in.KeyId, "kms:CancelKeyDeletion", func(rec *keyRecord) error {
+	err = b.updateKey(ctx, in.KeyId, "kms:CancelKeyDeletion", func(rec *keyRecord) error {
 		if rec.KeyState != KeyStatePendingDeletion {
 			return KMSInvalidStateException("%s is not pending deletion (it is %s).", b.keyARN(rec.KeyId), rec.KeyState)
 		}

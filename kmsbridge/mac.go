@@ -78,7 +78,9 @@ func (b *Bridge) macKey(ctx context.Context, keyID, alg string, msg []byte, a ac
 }
 
 // GenerateMac computes the HMAC of a message with an HMAC key on the token.
-func (b *Bridge) GenerateMac(ctx context.Context, in *GenerateMacRequest) (*GenerateMacResponse, error) {
+func (b *Bridge) GenerateMac(ctx context.Context, in *GenerateMacRequest) (out *GenerateMacResponse, err error) {
+	ctx, done := b.begin(ctx, "GenerateMac")
+	defer func() { done(out, err) }()
 	uk, m, err := b.macKey(ctx, in.KeyId, in.MacAlgorithm, in.Message, access{action: "kms:GenerateMac", grantTokens: in.GrantTokens})
 	if err != nil {
 		return nil, err
@@ -100,7 +102,9 @@ func invalidMac() *Error {
 
 // VerifyMac checks a MAC on the token: valid gives MacValid true, invalid
 // KMSInvalidMacException.
-func (b *Bridge) VerifyMac(ctx context.Context, in *VerifyMacRequest) (*VerifyMacResponse, error) {
+func (b *Bridge) VerifyMac(ctx context.Context, in *VerifyMacRequest) (out *VerifyMacResponse, err error) {
+	ctx, done := b.begin(ctx, "VerifyMac")
+	defer func() { done(out, err) }()
 	uk, m, err := b.macKey(ctx, in.KeyId, in.MacAlgorithm, in.Message, access{action: "kms:VerifyMac", grantTokens: in.GrantTokens})
 	if err != nil {
 		return nil, err

@@ -14,7 +14,9 @@ import (
 // encryption context, as with Encrypt and Decrypt). An RSA source must be
 // named by SourceKeyId, since its ciphertext names no key. The caller needs
 // kms:ReEncryptFrom on the source key and kms:ReEncryptTo on the destination.
-func (b *Bridge) ReEncrypt(ctx context.Context, in *ReEncryptRequest) (*ReEncryptResponse, error) {
+func (b *Bridge) ReEncrypt(ctx context.Context, in *ReEncryptRequest) (out *ReEncryptResponse, err error) {
+	ctx, done := b.begin(ctx, "ReEncrypt")
+	defer func() { done(out, err) }()
 	srcAlg, err := reEncryptAlgorithm("SourceEncryptionAlgorithm", in.SourceEncryptionAlgorithm)
 	if err != nil {
 		return nil, err

@@ -92,7 +92,9 @@ func (b *Bridge) checkRotationState(rec *keyRecord) error { return b.checkEnable
 // EnableKeyRotation turns on automatic rotation every RotationPeriodInDays
 // (90 to 2560, default 365). On a key that already rotates, it changes the
 // period: the next rotation is then the period after the last one.
-func (b *Bridge) EnableKeyRotation(ctx context.Context, in *EnableKeyRotationRequest) error {
+func (b *Bridge) EnableKeyRotation(ctx context.Context, in *EnableKeyRotationRequest) (err error) {
+	ctx, done := b.begin(ctx, "EnableKeyRotation")
+	defer func() { done(nil, err) }()
 	days := int32(defaultRotationPeriodDays)
 	if in.RotationPeriodInDays != nil {
 		days = *in.RotationPeriodInDays
@@ -123,7 +125,9 @@ func (b *Bridge) EnableKeyRotation(ctx context.Context, in *EnableKeyRotationReq
 }
 
 // DisableKeyRotation turns automatic rotation off; the versions stay.
-func (b *Bridge) DisableKeyRotation(ctx context.Context, in *DisableKeyRotationRequest) error {
+func (b *Bridge) DisableKeyRotation(ctx context.Context, in *DisableKeyRotationRequest) (err error) {
+	ctx, done := b.begin(ctx, "DisableKeyRotation")
+	defer func() { done(nil, err) }()
 	return b.updateKey(ctx, in.KeyId, "kms:DisableKeyRotation", func(rec *keyRecord) error {
 		if err := b.checkRotatable(rec); err != nil {
 			return err
@@ -140,7 +144,9 @@ func (b *Bridge) DisableKeyRotation(ctx context.Context, in *DisableKeyRotationR
 
 // GetKeyRotationStatus answers whether the key rotates, how often and when
 // next. It works in every state (a disabled or pending-deletion key too).
-func (b *Bridge) GetKeyRotationStatus(ctx context.Context, in *GetKeyRotationStatusRequest) (*GetKeyRotationStatusResponse, error) {
+func (b *Bridge) GetKeyRotationStatus(ctx context.Context, in *GetKeyRotationStatusRequest) (out *GetKeyRotationStatusResponse, err error) {
+	ctx, done := b.begin(ctx, "GetKeyRotationStatus")
+	defer func() { done(out, err) }()
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	k, err := b.resolveFor(ctx, in.KeyId, access{action: "kms:GetKeyRotationStatus"})
@@ -150,7 +156,7 @@ func (b *Bridge) GetKeyRotationStatus(ctx context.Context, in *GetKeyRotationSta
 	if err := b.checkRotatable(&k.rec); err != nil {
 		return nil, err
 	}
-	out := &GetKeyRotationStatusResponse{KeyId: b.keyARN(k.id), KeyRotationEnabled: k.rec.RotationEnabled}
+	out = &GetKeyRotationStatusResponse{KeyId: b.keyARN(k.id), KeyRotationEnabled: k.rec.RotationEnabled}
 	if k.rec.RotationEnabled {
 		d := k.rec.RotationPeriodInDays
 		out.RotationPeriodInDays = &d
@@ -165,7 +171,9 @@ func (b *Bridge) GetKeyRotationStatus(ctx context.Context, in *GetKeyRotationSta
 // RotateKeyOnDemand rotates the key now (at most 25 times per key, as in
 // AWS); the automatic schedule is unchanged. The rotation is complete when
 // the call returns.
-func (b *Bridge) RotateKeyOnDemand(ctx context.Context, in *RotateKeyOnDemandRequest) (*RotateKeyOnDemandResponse, error) {
+func (b *Bridge) RotateKeyOnDemand(ctx context.Context, in *RotateKeyOnDemandRequest) (out *RotateKeyOnDemandResponse, err error) {
+	ctx, done := b.begin(ctx, "RotateKeyOnDemand")
+	defer func() { done(out, err) }()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	k, err := b.resolveFor(ctx, in.KeyId, access{action: "kms:RotateKeyOnDemand"})
@@ -244,7 +252,9 @@ func (b *Bridge) rotateLocked(ctx context.Context, k *kmsKey, typ string, now Ti
 
 // ListKeyRotations lists the key's completed rotations, oldest first, Limit
 // at a time (the original key material is not a rotation).
-func (b *Bridge) ListKeyRotations(ctx context.Context, in *ListKeyRotationsRequest) (*ListKeyRotationsResponse, error) {
+func (b *Bridge) ListKeyRotations(ctx context.Context, in *ListKeyRotationsRequest) (out *ListKeyRotationsResponse, err error) {
+	ctx, done := b.begin(ctx, "ListKeyRotations")
+	defer func() { done(out, err) }()
 	limit, err := listLimit(in.Limit)
 	if err != nil {
 		return nil, err
@@ -265,7 +275,7 @@ func (b *Bridge) ListKeyRotations(ctx context.Context, in *ListKeyRotationsReque
 	if err := b.checkRotatable(&k.rec); err != nil {
 		return nil, err
 	}
-	out := &ListKeyRotationsResponse{Rotations: []RotationsListEntry{}}
+	out = &ListKeyRotationsResponse{Rotations: []RotationsListEntry{}}
 	for _, v := range k.rec.Versions {
 		if v.RotationType == "" || uint64(v.Version) < start {
 			continue

@@ -52,6 +52,9 @@ type ServerConfig struct {
 	Logger *slog.Logger
 	// TLSConfig, when set, makes Serve speak HTTPS.
 	TLSConfig *tls.Config
+	// ReadTimeout bounds the time a client may take to send a whole
+	// request, headers included (0: 30 s, and 10 s for the headers).
+	ReadTimeout time.Duration
 	// Refused, when set, is told of each request refused before it reached
 	// an operation whose caller is known at least by access key id, for
 	// the audit trail (Bridge.RecordRefused). Calls that reach an
@@ -68,6 +71,8 @@ type Server struct {
 	log      *slog.Logger
 	tls      *tls.Config
 	refused  func(RefusedRequest)
+
+	readHeader, read time.Duration // http.Server's ReadHeaderTimeout and ReadTimeout
 }
 
 // NewServer returns the endpoint for the given credentials and operation
@@ -85,7 +90,11 @@ func NewServer(creds []Credential, ops map[string]Operation, cfg ServerConfig) (
 		}
 		table[name] = op
 	}
-	s := &Server{verifier: v, ops: table, maxBody: cfg.MaxBodyBytes, log: cfg.Logger, tls: cfg.TLSConfig, refused: cfg.Refused}
+	s := &Server{verifier: v, ops: table, maxBody: cfg.MaxBodyBytes, log: cfg.Logger, tls: cfg.TLSConfig, refused: cfg.Refused,
+		readHeader: readHeaderTimeout, read: readTimeout}
+	if cfg.ReadTimeout > 0 {
+		s.readHeader, s.read = min(cfg.ReadTimeout, readHeaderTimeout), cfg.ReadTimeout
+	}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes
 	}
@@ -227,8 +236,8 @@ const (
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           s,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
+		ReadHeaderTimeout: s.readHeader,
+		ReadTimeout:       s.read,
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,

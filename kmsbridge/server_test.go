@@ -513,3 +513,55 @@ func TestSDKOperationsNotHere(t *testing.T) {
 		t.Fatalf("DescribeCustomKeyStores: %v, want UnsupportedOperationException", err)
 	}
 }
+
+// TestSlowClientsAreDropped: a client that stops halfway through its
+// headers, or trickles its body, is disconnected after the read timeout,
+// and the server keeps answering other clients meanwhile and after.
+func TestSlowClientsAreDropped(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	s, err := NewServer([]Credential{alice}, fakeOps(), ServerConfig{Region: serverRegion, ReadTimeout: timeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go s.Serve(ctx, ln)
+	c := newClient("http://"+ln.Addr().String(), alice)
+
+	for name, partial := range map[string]string{
+		"headers": "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Tar",
+		"body":    "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{\"Number",
+	} {
+		conn, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if _, err := conn.Write([]byte(partial)); err != nil {
+			t.Fatal(err)
+		}
+		// Meanwhile the server answers someone else.
+		if _, err := c.GenerateRandom(context.Background(), &kms.GenerateRandomInput{NumberOfBytes: aws.Int32(4)}); err != nil {
+			t.Fatalf("%s: another client while one stalls: %v", name, err)
+		}
+		start := time.Now()
+		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		rest, err := io.ReadAll(conn) // returns when the server closes
+		if err != nil {
+			t.Fatalf("%s: the stalled connection was not closed: %v", name, err)
+		}
+		if waited := time.Since(start); waited > 5*time.Second {
+			t.Fatalf("%s: the stalled connection was closed after %v", name, waited)
+		}
+		if len(rest) > 0 && !bytes.HasPrefix(rest, []byte("HTTP/1.1 4")) {
+			t.Fatalf("%s: the stalled client got %q", name, rest)
+		}
+	}
+	if _, err := c.GenerateRandom(context.Background(), &kms.GenerateRandomInput{NumberOfBytes: aws.Int32(4)}); err != nil {
+		t.Fatalf("after the stalled clients: %v", err)
+	}
+}

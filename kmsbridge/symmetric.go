@@ -181,7 +181,9 @@ func (b *Bridge) decryptBlob(ctx context.Context, blob []byte, keyID string, a a
 }
 
 // Encrypt encrypts up to 4096 bytes under a symmetric KMS key.
-func (b *Bridge) Encrypt(ctx context.Context, in *EncryptRequest) (*EncryptResponse, error) {
+func (b *Bridge) Encrypt(ctx context.Context, in *EncryptRequest) (out *EncryptResponse, err error) {
+	ctx, done := b.begin(ctx, "Encrypt")
+	defer func() { done(out, err) }()
 	if isRSAEncryption(in.EncryptionAlgorithm) {
 		return b.encryptRSA(ctx, in) // asymmetric.go
 	}
@@ -214,7 +216,9 @@ func (b *Bridge) Encrypt(ctx context.Context, in *EncryptRequest) (*EncryptRespo
 
 // Decrypt decrypts a blob from Encrypt, GenerateDataKey or ReEncrypt; the
 // key comes from the blob, and KeyId, when given, must name that key.
-func (b *Bridge) Decrypt(ctx context.Context, in *DecryptRequest) (*DecryptResponse, error) {
+func (b *Bridge) Decrypt(ctx context.Context, in *DecryptRequest) (out *DecryptResponse, err error) {
+	ctx, done := b.begin(ctx, "Decrypt")
+	defer func() { done(out, err) }()
 	if isRSAEncryption(in.EncryptionAlgorithm) {
 		return b.decryptRSA(ctx, in) // asymmetric.go
 	}
@@ -286,7 +290,9 @@ func (b *Bridge) generateDataKey(ctx context.Context, action string, in *Generat
 
 // GenerateDataKey returns a fresh data key in plaintext and sealed under
 // the KMS key.
-func (b *Bridge) GenerateDataKey(ctx context.Context, in *GenerateDataKeyRequest) (*GenerateDataKeyResponse, error) {
+func (b *Bridge) GenerateDataKey(ctx context.Context, in *GenerateDataKeyRequest) (out *GenerateDataKeyResponse, err error) {
+	ctx, done := b.begin(ctx, "GenerateDataKey")
+	defer func() { done(out, err) }()
 	uk, dk, blob, err := b.generateDataKey(ctx, "kms:GenerateDataKey", in)
 	if err != nil {
 		return nil, err
@@ -295,7 +301,9 @@ func (b *Bridge) GenerateDataKey(ctx context.Context, in *GenerateDataKeyRequest
 }
 
 // GenerateDataKeyWithoutPlaintext returns a fresh data key only sealed.
-func (b *Bridge) GenerateDataKeyWithoutPlaintext(ctx context.Context, in *GenerateDataKeyWithoutPlaintextRequest) (*GenerateDataKeyWithoutPlaintextResponse, error) {
+func (b *Bridge) GenerateDataKeyWithoutPlaintext(ctx context.Context, in *GenerateDataKeyWithoutPlaintextRequest) (out *GenerateDataKeyWithoutPlaintextResponse, err error) {
+	ctx, done := b.begin(ctx, "GenerateDataKeyWithoutPlaintext")
+	defer func() { done(out, err) }()
 	uk, dk, blob, err := b.generateDataKey(ctx, "kms:GenerateDataKeyWithoutPlaintext", in)
 	if err != nil {
 		return nil, err
@@ -305,7 +313,9 @@ func (b *Bridge) GenerateDataKeyWithoutPlaintext(ctx context.Context, in *Genera
 }
 
 // GenerateRandom returns 1 to 1024 bytes from the token's DRBG.
-func (b *Bridge) GenerateRandom(ctx context.Context, in *GenerateRandomRequest) (*GenerateRandomResponse, error) {
+func (b *Bridge) GenerateRandom(ctx context.Context, in *GenerateRandomRequest) (out *GenerateRandomResponse, err error) {
+	ctx, done := b.begin(ctx, "GenerateRandom")
+	defer func() { done(out, err) }()
 	if in.CustomKeyStoreId != "" {
 		return nil, UnsupportedOperationException("custom key stores are not supported")
 	}
@@ -315,9 +325,9 @@ func (b *Bridge) GenerateRandom(ctx context.Context, in *GenerateRandomRequest) 
 	if err := b.authoriseAccount(ctx, "kms:GenerateRandom"); err != nil {
 		return nil, err
 	}
-	out := make([]byte, *in.NumberOfBytes)
-	err := b.withSession(ctx, func(sh ck.SessionHandle) error {
-		if err := b.lib.GenerateRandom(sh, out); err != nil {
+	random := make([]byte, *in.NumberOfBytes)
+	err = b.withSession(ctx, func(sh ck.SessionHandle) error {
+		if err := b.lib.GenerateRandom(sh, random); err != nil {
 			return tokenError("generating random bytes", err)
 		}
 		return nil
@@ -325,5 +335,5 @@ func (b *Bridge) GenerateRandom(ctx context.Context, in *GenerateRandomRequest) 
 	if err != nil {
 		return nil, err
 	}
-	return &GenerateRandomResponse{Plaintext: out}, nil
+	return &GenerateRandomResponse{Plaintext: random}, nil
 }

@@ -98,7 +98,9 @@ func (b *Bridge) checkTaggable(rec *keyRecord) error {
 }
 
 // TagResource adds or replaces tags of a key.
-func (b *Bridge) TagResource(ctx context.Context, in *TagResourceRequest) error {
+func (b *Bridge) TagResource(ctx context.Context, in *TagResourceRequest) (err error) {
+	ctx, done := b.begin(ctx, "TagResource")
+	defer func() { done(nil, err) }()
 	if len(in.Tags) == 0 {
 		return ValidationException("Tags must name at least one tag")
 	}
@@ -116,7 +118,9 @@ func (b *Bridge) TagResource(ctx context.Context, in *TagResourceRequest) error 
 }
 
 // UntagResource removes tags by key; keys the key does not have are ignored.
-func (b *Bridge) UntagResource(ctx context.Context, in *UntagResourceRequest) error {
+func (b *Bridge) UntagResource(ctx context.Context, in *UntagResourceRequest) (err error) {
+	ctx, done := b.begin(ctx, "UntagResource")
+	defer func() { done(nil, err) }()
 	if len(in.TagKeys) == 0 {
 		return ValidationException("TagKeys must name at least one tag key")
 	}
@@ -144,7 +148,9 @@ func (b *Bridge) UntagResource(ctx context.Context, in *UntagResourceRequest) er
 
 // ListResourceTags lists a key's tags in TagKey order, Limit (1 to 50,
 // default 50) at a time.
-func (b *Bridge) ListResourceTags(ctx context.Context, in *ListResourceTagsRequest) (*ListResourceTagsResponse, error) {
+func (b *Bridge) ListResourceTags(ctx context.Context, in *ListResourceTagsRequest) (out *ListResourceTagsResponse, err error) {
+	ctx, done := b.begin(ctx, "ListResourceTags")
+	defer func() { done(out, err) }()
 	limit := defaultTagsLimit
 	if in.Limit != nil {
 		if *in.Limit < 1 || *in.Limit > maxTagsPerKey {
@@ -174,6 +180,5 @@ func (b *Bridge) ListResourceTags(ctx context.Context, in *ListResourceTagsReque
 	if in.Marker != "" {
 		start = sort.SearchStrings(keys, in.Marker)
 	}
-	out := &ListResourceTagsResponse{Tags: append([]Tag{}, tags[start:start+len(items)]...), NextMarker: next, Truncated: next != ""}
-	return out, nil
+	return &ListResourceTagsResponse{Tags: append([]Tag{}, tags[start:start+len(items)]...), NextMarker: next, Truncated: next != ""}, nil
 }
