@@ -76,7 +76,9 @@ type KeyMetadata struct {
 	EncryptionAlgorithms  []string `json:",omitempty"`
 	SigningAlgorithms     []string `json:",omitempty"`
 	MacAlgorithms         []string `json:",omitempty"`
-	MultiRegion           bool
+	// KEY_AGREEMENT keys only (keyagreement.go).
+	KeyAgreementAlgorithms []string `json:",omitempty"`
+	MultiRegion            bool
 
 	// While KeyState is PendingDeletion (lifecycle.go).
 	PendingDeletionWindowInDays *int32 `json:",omitempty"`

@@ -15,8 +15,9 @@ import (
 // Asymmetric KMS keys (RSA_2048/3072/4096, ECC_NIST_P256/P384/P521) are key
 // pairs generated on the token with C_GenerateKeyPair: the private key is
 // CKA_TOKEN, CKA_PRIVATE, CKA_SENSITIVE, unextractable, with CKA_SIGN (usage
-// SIGN_VERIFY) or CKA_DECRYPT (ENCRYPT_DECRYPT); the public key object has
-// CKA_VERIFY or CKA_ENCRYPT. Both carry CKA_LABEL = the key id and CKA_ID =
+// SIGN_VERIFY), CKA_DECRYPT (ENCRYPT_DECRYPT) or CKA_DERIVE (KEY_AGREEMENT,
+// EC only); the public key object has CKA_VERIFY, CKA_ENCRYPT or neither
+// (a KEY_AGREEMENT key's public half is only given out). Both carry CKA_LABEL = the key id and CKA_ID =
 // the UUID's 16 bytes || the version (1) as big-endian uint32, as backing
 // keys do. HMAC keys (mac.go) are one secret key, labelled the same way.
 
@@ -24,6 +25,7 @@ import (
 const (
 	KeyUsageSignVerify        = "SIGN_VERIFY"
 	KeyUsageGenerateVerifyMac = "GENERATE_VERIFY_MAC"
+	KeyUsageKeyAgreement      = "KEY_AGREEMENT"
 
 	MessageTypeRaw    = "RAW"
 	MessageTypeDigest = "DIGEST"
@@ -73,8 +75,23 @@ func keyAlgorithms(spec, usage string) (enc, sign, mac []string) {
 		return append([]string(nil), rsaEncryptionAlgs...), nil, nil
 	case a.rsaBits != 0:
 		return nil, append([]string(nil), rsaSigningAlgs...), nil
+	case usage == KeyUsageKeyAgreement:
+		return nil, nil, nil // keyAgreementAlgorithms
 	}
 	return nil, []string{a.ecSignAlg}, nil
+}
+
+// pairUsage is which of its operations a key pair's private key allows on
+// the token for a key usage; the public key object allows the matching
+// verify or encrypt. A KEY_AGREEMENT key's private key only derives.
+func pairUsage(usage string) (sign, decrypt, derive bool) {
+	switch usage {
+	case KeyUsageSignVerify:
+		return true, false, false
+	case KeyUsageKeyAgreement:
+		return false, false, true
+	}
+	return false, true, false
 }
 
 // generateMaterial makes version v of a new key's material on the token and
@@ -112,7 +129,7 @@ func (b *Bridge) generateMaterial(sh ck.SessionHandle, spec, usage, keyID string
 		return []ck.ObjectHandle{k}, nil
 	}
 	a := asymSpecs[spec]
-	sign := usage == KeyUsageSignVerify
+	sign, decrypt, derive := pairUsage(usage)
 	common := func(class ck.ObjectClass) []ck.Attribute {
 		return []ck.Attribute{
 			ulongAttr(ck.CKA_CLASS, ck.ULong(class)),
@@ -124,7 +141,7 @@ func (b *Bridge) generateMaterial(sh ck.SessionHandle, spec, usage, keyID string
 	}
 	pub := append(common(ck.CKO_PUBLIC_KEY),
 		boolAttr(ck.CKA_VERIFY, sign),
-		boolAttr(ck.CKA_ENCRYPT, !sign),
+		boolAttr(ck.CKA_ENCRYPT, decrypt),
 		boolAttr(ck.CKA_WRAP, false),
 		boolAttr(ck.CKA_DERIVE, false),
 	)
@@ -132,9 +149,9 @@ func (b *Bridge) generateMaterial(sh ck.SessionHandle, spec, usage, keyID string
 		boolAttr(ck.CKA_SENSITIVE, true),
 		boolAttr(ck.CKA_EXTRACTABLE, false),
 		boolAttr(ck.CKA_SIGN, sign),
-		boolAttr(ck.CKA_DECRYPT, !sign),
+		boolAttr(ck.CKA_DECRYPT, decrypt),
 		boolAttr(ck.CKA_UNWRAP, false),
-		boolAttr(ck.CKA_DERIVE, false),
+		boolAttr(ck.CKA_DERIVE, derive),
 	)
 	m := ck.Mechanism{Type: ck.CKM_EC_KEY_PAIR_GEN}
 	if a.rsaBits != 0 {
@@ -250,6 +267,8 @@ type GetPublicKeyResponse struct {
 	KeyUsage              string
 	EncryptionAlgorithms  []string `json:",omitempty"`
 	SigningAlgorithms     []string `json:",omitempty"`
+	// KEY_AGREEMENT keys only (keyagreement.go).
+	KeyAgreementAlgorithms []string `json:",omitempty"`
 }
 
 type SignRequest struct {
@@ -329,6 +348,7 @@ func (b *Bridge) GetPublicKey(ctx context.Context, in *GetPublicKeyRequest) (out
 		KeyId: b.keyARN(rec.KeyId), PublicKey: der,
 		CustomerMasterKeySpec: rec.KeySpec, KeySpec: rec.KeySpec, KeyUsage: rec.KeyUsage,
 		EncryptionAlgorithms: enc, SigningAlgorithms: sign,
+		KeyAgreementAlgorithms: keyAgreementAlgorithms(rec.KeyUsage),
 	}, nil
 }
 

@@ -61,6 +61,8 @@ func keyOperations(rec *keyRecord) []string {
 		return append(common, "Sign", "Verify", "GetPublicKey")
 	case rec.KeyUsage == KeyUsageGenerateVerifyMac:
 		return append(common, "GenerateMac", "VerifyMac")
+	case rec.KeyUsage == KeyUsageKeyAgreement:
+		return append(common, "DeriveSharedSecret", "GetPublicKey")
 	}
 	return common
 }

@@ -44,7 +44,7 @@ func (m *material) discard(sh ck.SessionHandle, b *Bridge) { b.lib.DestroyObject
 // the attributes of generated material (asymmetric.go, store.go), but a
 // session object under a temporary label.
 func importTemplate(rec *keyRecord) []ck.Attribute {
-	common := func(class ck.ObjectClass, kt ck.KeyType) []ck.Attribute {
+	common := func(class ck.ObjectClass, kt ck.KeyType, derive bool) []ck.Attribute {
 		return []ck.Attribute{
 			ulongAttr(ck.CKA_CLASS, ck.ULong(class)),
 			ulongAttr(ck.CKA_KEY_TYPE, ck.ULong(kt)),
@@ -53,17 +53,17 @@ func importTemplate(rec *keyRecord) []ck.Attribute {
 			boolAttr(ck.CKA_SENSITIVE, true),
 			boolAttr(ck.CKA_EXTRACTABLE, false),
 			boolAttr(ck.CKA_UNWRAP, false),
-			boolAttr(ck.CKA_DERIVE, false),
+			boolAttr(ck.CKA_DERIVE, derive),
 			bytesAttr(ck.CKA_LABEL, []byte(labelImporting)),
 		}
 	}
 	switch {
 	case rec.KeySpec == KeySpecSymmetricDefault:
-		return append(common(ck.CKO_SECRET_KEY, ck.CKK_AES),
+		return append(common(ck.CKO_SECRET_KEY, ck.CKK_AES, false),
 			boolAttr(ck.CKA_ENCRYPT, true), boolAttr(ck.CKA_DECRYPT, true),
 			boolAttr(ck.CKA_WRAP, false), boolAttr(ck.CKA_SIGN, false), boolAttr(ck.CKA_VERIFY, false))
 	case hmacImportLens[rec.KeySpec] != [2]int{}:
-		return append(common(ck.CKO_SECRET_KEY, ck.CKK_GENERIC_SECRET),
+		return append(common(ck.CKO_SECRET_KEY, ck.CKK_GENERIC_SECRET, false),
 			boolAttr(ck.CKA_SIGN, true), boolAttr(ck.CKA_VERIFY, true),
 			boolAttr(ck.CKA_ENCRYPT, false), boolAttr(ck.CKA_DECRYPT, false), boolAttr(ck.CKA_WRAP, false))
 	}
@@ -71,8 +71,8 @@ func importTemplate(rec *keyRecord) []ck.Attribute {
 	if asymSpecs[rec.KeySpec].rsaBits != 0 {
 		kt = ck.CKK_RSA
 	}
-	sign := rec.KeyUsage == KeyUsageSignVerify
-	return append(common(ck.CKO_PRIVATE_KEY, kt), boolAttr(ck.CKA_SIGN, sign), boolAttr(ck.CKA_DECRYPT, !sign))
+	sign, decrypt, derive := pairUsage(rec.KeyUsage)
+	return append(common(ck.CKO_PRIVATE_KEY, kt, derive), boolAttr(ck.CKA_SIGN, sign), boolAttr(ck.CKA_DECRYPT, decrypt))
 }
 
 // unwrapMaterial unwraps wrapped with the wrapping key into a session
@@ -251,7 +251,7 @@ func (m *material) install(sh ck.SessionHandle, b *Bridge, k *kmsKey) ([]ck.Obje
 	}
 	made := []ck.ObjectHandle{h}
 	if m.pub != nil {
-		sign := k.rec.KeyUsage == KeyUsageSignVerify
+		sign, decrypt, _ := pairUsage(k.rec.KeyUsage)
 		pub := append([]ck.Attribute{
 			ulongAttr(ck.CKA_CLASS, ck.ULong(ck.CKO_PUBLIC_KEY)),
 			boolAttr(ck.CKA_TOKEN, true),
@@ -259,7 +259,7 @@ func (m *material) install(sh ck.SessionHandle, b *Bridge, k *kmsKey) ([]ck.Obje
 			bytesAttr(ck.CKA_LABEL, []byte(k.id)),
 			bytesAttr(ck.CKA_ID, id),
 			boolAttr(ck.CKA_VERIFY, sign),
-			boolAttr(ck.CKA_ENCRYPT, !sign),
+			boolAttr(ck.CKA_ENCRYPT, decrypt),
 			boolAttr(ck.CKA_WRAP, false),
 			boolAttr(ck.CKA_DERIVE, false),
 		}, m.pub...)

@@ -19,8 +19,9 @@ const (
 )
 
 // keySpecs says which KeySpec values CreateKey accepts in this version and
-// the metadata each implies. The other AWS key specs are recognised so that
-// they give UnsupportedOperationException rather than ValidationException.
+// the key usages AWS allows for each. The AWS key specs kagi lacks are
+// recognised so that, with a usage AWS allows, they give
+// UnsupportedOperationException rather than ValidationException.
 var keySpecs = map[string]struct {
 	supported bool
 	usages    []string
@@ -28,14 +29,14 @@ var keySpecs = map[string]struct {
 	KeySpecSymmetricDefault: {true, []string{KeyUsageEncryptDecrypt}},
 	"RSA_2048":              {true, rsaUsages}, "RSA_3072": {true, rsaUsages}, "RSA_4096": {true, rsaUsages},
 	"ECC_NIST_P256": {true, eccUsages}, "ECC_NIST_P384": {true, eccUsages}, "ECC_NIST_P521": {true, eccUsages},
-	"ECC_SECG_P256K1": {},
+	"ECC_SECG_P256K1": {false, []string{KeyUsageSignVerify}},
 	"HMAC_224":        {true, macUsages}, "HMAC_256": {true, macUsages}, "HMAC_384": {true, macUsages}, "HMAC_512": {true, macUsages},
-	"SM2": {},
+	"SM2": {false, []string{KeyUsageEncryptDecrypt, KeyUsageSignVerify, KeyUsageKeyAgreement}},
 }
 
 var (
 	rsaUsages = []string{KeyUsageEncryptDecrypt, KeyUsageSignVerify}
-	eccUsages = []string{KeyUsageSignVerify}
+	eccUsages = []string{KeyUsageSignVerify, KeyUsageKeyAgreement} // NIST curves only
 	macUsages = []string{KeyUsageGenerateVerifyMac}
 )
 
@@ -46,21 +47,22 @@ func (b *Bridge) keyARN(id string) string { return b.arn + "key/" + id }
 func (b *Bridge) metadata(rec *keyRecord) KeyMetadata {
 	enc, sign, mac := keyAlgorithms(rec.KeySpec, rec.KeyUsage)
 	md := KeyMetadata{
-		AWSAccountId:          b.cfg.Account,
-		KeyId:                 rec.KeyId,
-		Arn:                   b.keyARN(rec.KeyId),
-		CreationDate:          rec.CreationDate,
-		Enabled:               rec.KeyState == KeyStateEnabled,
-		Description:           rec.Description,
-		KeyUsage:              rec.KeyUsage,
-		KeyState:              rec.KeyState,
-		Origin:                rec.Origin,
-		KeyManager:            KeyManagerCustomer,
-		CustomerMasterKeySpec: rec.KeySpec,
-		KeySpec:               rec.KeySpec,
-		EncryptionAlgorithms:  enc,
-		SigningAlgorithms:     sign,
-		MacAlgorithms:         mac,
+		AWSAccountId:           b.cfg.Account,
+		KeyId:                  rec.KeyId,
+		Arn:                    b.keyARN(rec.KeyId),
+		CreationDate:           rec.CreationDate,
+		Enabled:                rec.KeyState == KeyStateEnabled,
+		Description:            rec.Description,
+		KeyUsage:               rec.KeyUsage,
+		KeyState:               rec.KeyState,
+		Origin:                 rec.Origin,
+		KeyManager:             KeyManagerCustomer,
+		CustomerMasterKeySpec:  rec.KeySpec,
+		KeySpec:                rec.KeySpec,
+		EncryptionAlgorithms:   enc,
+		SigningAlgorithms:      sign,
+		MacAlgorithms:          mac,
+		KeyAgreementAlgorithms: keyAgreementAlgorithms(rec.KeyUsage),
 	}
 	md.DeletionDate, md.PendingDeletionWindowInDays = rec.DeletionDate, pendingWindow(rec)
 	md.ExpirationModel, md.ValidTo = importMetadata(rec) // import.go
@@ -90,11 +92,8 @@ func (b *Bridge) CreateKey(ctx context.Context, in *CreateKeyRequest) (out *Crea
 		spec = KeySpecSymmetricDefault
 	}
 	info, known := keySpecs[spec]
-	switch {
-	case !known:
+	if !known {
 		return nil, ValidationException("KeySpec %q is not a valid key spec", spec)
-	case !info.supported:
-		return nil, UnsupportedOperationException("KeySpec %s is not supported by this KMS yet", spec)
 	}
 	usage := in.KeyUsage
 	if usage == "" {
@@ -106,6 +105,9 @@ func (b *Bridge) CreateKey(ctx context.Context, in *CreateKeyRequest) (out *Crea
 	}
 	if !usageOK {
 		return nil, ValidationException("KeyUsage %q is not valid for KeySpec %s", usage, spec)
+	}
+	if !info.supported {
+		return nil, UnsupportedOperationException("KeySpec %s is not supported by this KMS yet", spec)
 	}
 	origin := in.Origin
 	if origin == "" {

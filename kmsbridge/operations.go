@@ -34,6 +34,7 @@ func (b *Bridge) Operations() map[string]Operation {
 		"GenerateDataKeyPairWithoutPlaintext": withResult(b.GenerateDataKeyPairWithoutPlaintext),
 		"GenerateRandom":                      withResult(b.GenerateRandom),
 		"GetPublicKey":                        withResult(b.GetPublicKey),
+		"DeriveSharedSecret":                  withResult(b.DeriveSharedSecret),
 		"Sign":                                withResult(b.Sign),
 		"Verify":                              withResult(b.Verify),
 		"GenerateMac":                         withResult(b.GenerateMac),
@@ -83,7 +84,6 @@ var notHere = map[string]string{
 	"UpdateCustomKeyStore":     "there are no custom key stores",
 	"ReplicateKey":             "multi-Region keys do not exist here",
 	"UpdatePrimaryRegion":      "multi-Region keys do not exist here",
-	"DeriveSharedSecret":       "KEY_AGREEMENT keys are not offered yet",
 }
 
 // called wraps an operation so that it runs as one call: for the caller's
