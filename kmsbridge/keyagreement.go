@@ -59,7 +59,9 @@ type DeriveSharedSecretResponse struct {
 
 // DeriveSharedSecret computes the ECDH shared secret of a KEY_AGREEMENT
 // key's private key and the peer's public key.
-func (b *Bridge) DeriveSharedSecret(ctx context.Context, in *DeriveSharedSecretRequest) (*DeriveSharedSecretResponse, error) {
+func (b *Bridge) DeriveSharedSecret(ctx context.Context, in *DeriveSharedSecretRequest) (out *DeriveSharedSecretResponse, err error) {
+	ctx, done := b.begin(ctx, "DeriveSharedSecret")
+	defer func() { done(out, err) }()
 	switch in.KeyAgreementAlgorithm {
 	case KeyAgreementECDH:
 	case "":
