@@ -445,11 +445,8 @@ func (b *Bridge) ListGrants(ctx context.Context, in *ListGrantsRequest) (out *Li
 	}
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	k, err := b.resolve(in.KeyId)
+	k, err := b.resolveFor(ctx, in.KeyId, access{action: "kms:ListGrants"})
 	if err != nil {
-		return nil, err
-	}
-	if err := b.authorise(ctx, k, access{action: "kms:ListGrants"}); err != nil {
 		return nil, err
 	}
 	var gs []*grantRecord
@@ -560,11 +557,8 @@ func (b *Bridge) RevokeGrant(ctx context.Context, in *RevokeGrantRequest) (err e
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	k, err := b.resolve(in.KeyId)
+	k, err := b.resolveFor(ctx, in.KeyId, access{action: "kms:RevokeGrant"})
 	if err != nil {
-		return err
-	}
-	if err := b.authorise(ctx, k, access{action: "kms:RevokeGrant"}); err != nil {
 		return err
 	}
 	if _, ok := k.grants[in.GrantId]; !ok {

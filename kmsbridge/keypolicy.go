@@ -92,11 +92,8 @@ func (b *Bridge) GetKeyPolicy(ctx context.Context, in *GetKeyPolicyRequest) (out
 	defer func() { done(out, err) }()
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	k, err := b.resolve(in.KeyId)
+	k, err := b.resolveFor(ctx, in.KeyId, access{action: "kms:GetKeyPolicy"})
 	if err != nil {
-		return nil, err
-	}
-	if err := b.authorise(ctx, k, access{action: "kms:GetKeyPolicy"}); err != nil {
 		return nil, err
 	}
 	if err := checkPolicyName(in.PolicyName); err != nil {
@@ -115,11 +112,8 @@ func (b *Bridge) PutKeyPolicy(ctx context.Context, in *PutKeyPolicyRequest) (err
 	defer func() { done(nil, err) }()
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	k, err := b.resolve(in.KeyId)
+	k, err := b.resolveFor(ctx, in.KeyId, access{action: "kms:PutKeyPolicy"})
 	if err != nil {
-		return err
-	}
-	if err := b.authorise(ctx, k, access{action: "kms:PutKeyPolicy"}); err != nil {
 		return err
 	}
 	if err := checkPolicyName(in.PolicyName); err != nil {
@@ -145,11 +139,7 @@ func (b *Bridge) ListKeyPolicies(ctx context.Context, in *ListKeyPoliciesRequest
 	}
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	k, err := b.resolve(in.KeyId)
-	if err != nil {
-		return nil, err
-	}
-	if err := b.authorise(ctx, k, access{action: "kms:ListKeyPolicies"}); err != nil {
+	if _, err := b.resolveFor(ctx, in.KeyId, access{action: "kms:ListKeyPolicies"}); err != nil {
 		return nil, err
 	}
 	if in.Marker != "" {

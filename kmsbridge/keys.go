@@ -280,11 +280,8 @@ func (b *Bridge) DescribeKey(ctx context.Context, in *DescribeKeyRequest) (out *
 	defer func() { done(out, err) }()
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	k, err := b.resolve(in.KeyId)
+	k, err := b.resolveFor(ctx, in.KeyId, access{action: "kms:DescribeKey", grantTokens: in.GrantTokens})
 	if err != nil {
-		return nil, err
-	}
-	if err := b.authorise(ctx, k, access{action: "kms:DescribeKey", grantTokens: in.GrantTokens}); err != nil {
 		return nil, err
 	}
 	return &DescribeKeyResponse{KeyMetadata: b.metadata(&k.rec)}, nil
