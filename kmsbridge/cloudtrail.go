@@ -2,7 +2,6 @@ package kmsbridge
 
 import (
 	"encoding/json"
-	"fmt"
 	"strings"
 	"time"
 
@@ -169,5 +168,5 @@ func eventID(hash []byte) string {
 	copy(b[:], hash)
 	b[6] = b[6]&0x0f | 0x80
 	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+	return formatUUID(b)
 }
