@@ -244,7 +244,8 @@ func (l *Library) loadObjects(t *tokenState) error {
 		var reuse ck.ObjectHandle
 		if old := t.objects[rec.ID]; old != nil {
 			reuse = old.handle
-			l.forget(old)
+			l.unlist(old)
+			old.supersede()
 		}
 		t.objects[rec.ID] = o
 		l.publish(o, reuse)
@@ -280,8 +281,14 @@ func (l *Library) changedObjects(t *tokenState) ([]store.Object, error) {
 	return l.st.LoadObjects(t.rec.ID, stale)
 }
 
-// forget removes an object from the in-memory tables.
+// forget removes an object from the in-memory tables and zeroes its key.
 func (l *Library) forget(o *object) {
+	l.unlist(o)
+	o.dropKey()
+}
+
+// unlist removes an object from the in-memory tables.
+func (l *Library) unlist(o *object) {
 	if o.handle != 0 {
 		delete(l.objects, o.handle)
 	}
@@ -291,7 +298,6 @@ func (l *Library) forget(o *object) {
 	if o.tok != nil && o.id != 0 {
 		delete(o.tok.objects, o.id)
 	}
-	o.dropKey()
 }
 
 func (l *Library) dropTokenObjects(t *tokenState) {

@@ -111,11 +111,25 @@ func (o *object) mechKey() (*mech.Key, error) {
 	return k, nil
 }
 
+// dropKey zeroes and forgets the parsed key: the object is destroyed, or
+// its key material must leave memory (logout, session close, finalize).
 func (o *object) dropKey() {
 	o.keyMu.Lock()
 	if k := o.key.Swap(nil); k != nil {
 		k.Zero()
 	}
+	o.keyMu.Unlock()
+}
+
+// supersede forgets the parsed key of an object replaced by a newer
+// version of itself (C_SetAttributeValue here, or a rewrite by another
+// process). The key is not zeroed: operations started with the old version
+// still hold it and must go on computing with it, and the new version
+// holds the same material anyway (a key's value never changes). The
+// collector takes it when the last of them ends.
+func (o *object) supersede() {
+	o.keyMu.Lock()
+	o.key.Store(nil)
 	o.keyMu.Unlock()
 }
 

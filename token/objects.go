@@ -434,6 +434,6 @@ func (l *Library) SetAttributeValue(sh ck.SessionHandle, oh ck.ObjectHandle, tmp
 	if err := l.persist(s, updated); err != nil {
 		return err
 	}
-	o.dropKey()
+	o.supersede()
 	return nil
 }
