@@ -153,25 +153,28 @@ func (b *Bridge) generateMaterial(sh ck.SessionHandle, spec, usage, keyID string
 		boolAttr(ck.CKA_UNWRAP, false),
 		boolAttr(ck.CKA_DERIVE, derive),
 	)
-	m := ck.Mechanism{Type: ck.CKM_EC_KEY_PAIR_GEN}
-	if a.rsaBits != 0 {
-		m = ck.Mechanism{Type: ck.CKM_RSA_PKCS_KEY_PAIR_GEN}
-		pub = append(pub,
-			ulongAttr(ck.CKA_KEY_TYPE, ck.ULong(ck.CKK_RSA)),
-			ulongAttr(ck.CKA_MODULUS_BITS, ck.ULong(a.rsaBits)),
-			bytesAttr(ck.CKA_PUBLIC_EXPONENT, []byte{1, 0, 1}))
-		priv = append(priv, ulongAttr(ck.CKA_KEY_TYPE, ck.ULong(ck.CKK_RSA)))
-	} else {
-		pub = append(pub,
-			ulongAttr(ck.CKA_KEY_TYPE, ck.ULong(ck.CKK_EC)),
-			bytesAttr(ck.CKA_EC_PARAMS, a.ecParams))
-		priv = append(priv, ulongAttr(ck.CKA_KEY_TYPE, ck.ULong(ck.CKK_EC)))
-	}
+	m, pub, priv := pairShape(a.rsaBits, a.ecParams, pub, priv)
 	hpub, hpriv, err := b.lib.GenerateKeyPair(sh, m, pub, priv)
 	if err != nil {
 		return nil, err
 	}
 	return []ck.ObjectHandle{hpriv, hpub}, nil
+}
+
+// pairShape adds to key pair templates what the kind of pair fixes — key
+// type, modulus size and exponent (65537) or curve — and returns the
+// generation mechanism: RSA when rsaBits is set, else EC on ecParams.
+func pairShape(rsaBits int, ecParams []byte, pub, priv []ck.Attribute) (ck.Mechanism, []ck.Attribute, []ck.Attribute) {
+	if rsaBits != 0 {
+		return ck.Mechanism{Type: ck.CKM_RSA_PKCS_KEY_PAIR_GEN},
+			append(pub, ulongAttr(ck.CKA_KEY_TYPE, ck.ULong(ck.CKK_RSA)),
+				ulongAttr(ck.CKA_MODULUS_BITS, ck.ULong(rsaBits)),
+				bytesAttr(ck.CKA_PUBLIC_EXPONENT, []byte{1, 0, 1})),
+			append(priv, ulongAttr(ck.CKA_KEY_TYPE, ck.ULong(ck.CKK_RSA)))
+	}
+	return ck.Mechanism{Type: ck.CKM_EC_KEY_PAIR_GEN},
+		append(pub, ulongAttr(ck.CKA_KEY_TYPE, ck.ULong(ck.CKK_EC)), bytesAttr(ck.CKA_EC_PARAMS, ecParams)),
+		append(priv, ulongAttr(ck.CKA_KEY_TYPE, ck.ULong(ck.CKK_EC)))
 }
 
 // keyObject finds the object of that class that holds the current version

@@ -155,16 +155,7 @@ func (b *Bridge) sessionKeyPair(sh ck.SessionHandle, rsaBits int, ecParams []byt
 		boolAttr(ck.CKA_UNWRAP, false),
 		boolAttr(ck.CKA_DERIVE, false),
 	}
-	m := ck.Mechanism{Type: ck.CKM_EC_KEY_PAIR_GEN}
-	if rsaBits != 0 {
-		m.Type = ck.CKM_RSA_PKCS_KEY_PAIR_GEN
-		pubT = append(pubT, ulongAttr(ck.CKA_KEY_TYPE, ck.ULong(ck.CKK_RSA)),
-			ulongAttr(ck.CKA_MODULUS_BITS, ck.ULong(rsaBits)), bytesAttr(ck.CKA_PUBLIC_EXPONENT, []byte{1, 0, 1}))
-		privT = append(privT, ulongAttr(ck.CKA_KEY_TYPE, ck.ULong(ck.CKK_RSA)))
-	} else {
-		pubT = append(pubT, ulongAttr(ck.CKA_KEY_TYPE, ck.ULong(ck.CKK_EC)), bytesAttr(ck.CKA_EC_PARAMS, ecParams))
-		privT = append(privT, ulongAttr(ck.CKA_KEY_TYPE, ck.ULong(ck.CKK_EC)))
-	}
+	m, pubT, privT := pairShape(rsaBits, ecParams, pubT, privT)
 	hpub, hpriv, err := b.lib.GenerateKeyPair(sh, m, pubT, privT)
 	if err != nil {
 		return nil, nil, tokenError("generating a data key pair", err)
