@@ -46,6 +46,14 @@ func (b *Bridge) aliasTarget(ctx context.Context, target, action string) (*kmsKe
 	return k, err
 }
 
+// aliasNamed finds an existing alias. Caller holds b.mu.
+func (b *Bridge) aliasNamed(name string) (*alias, error) {
+	if a, ok := b.aliases[name]; ok {
+		return a, nil
+	}
+	return nil, NotFoundException("Alias %s is not found.", b.aliasARN(name))
+}
+
 func (b *Bridge) aliasValue(rec *aliasRecord) ([]byte, error) {
 	v, err := json.Marshal(rec)
 	if err != nil {
@@ -97,22 +105,22 @@ func (b *Bridge) UpdateAlias(ctx context.Context, in *UpdateAliasRequest) (err e
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	a, ok := b.aliases[in.AliasName]
-	if !ok {
-		return NotFoundException("Alias %s is not found.", b.aliasARN(in.AliasName))
+	a, err := b.aliasNamed(in.AliasName)
+	if err != nil {
+		return err
 	}
 	k, err := b.aliasTarget(ctx, in.TargetKeyId, "kms:UpdateAlias")
 	if err != nil {
 		return err
 	}
-	// Moving an alias needs kms:UpdateAlias on the key it leaves too.
 	if old, ok := b.keys[a.rec.TargetKeyId]; ok {
+		// Moving an alias needs kms:UpdateAlias on the key it leaves too.
 		if err := b.authorise(ctx, old, access{action: "kms:UpdateAlias"}); err != nil {
 			return err
 		}
-	}
-	if old, ok := b.keys[a.rec.TargetKeyId]; ok && (old.rec.KeySpec != k.rec.KeySpec || old.rec.KeyUsage != k.rec.KeyUsage) {
-		return ValidationException("%s has a different key spec or key usage than the alias's current key", b.keyARN(k.rec.KeyId))
+		if old.rec.KeySpec != k.rec.KeySpec || old.rec.KeyUsage != k.rec.KeyUsage {
+			return ValidationException("%s has a different key spec or key usage than the alias's current key", b.keyARN(k.rec.KeyId))
+		}
 	}
 	rec := a.rec
 	rec.TargetKeyId = k.rec.KeyId
@@ -139,9 +147,9 @@ func (b *Bridge) DeleteAlias(ctx context.Context, in *DeleteAliasRequest) (err e
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	a, ok := b.aliases[in.AliasName]
-	if !ok {
-		return NotFoundException("Alias %s is not found.", b.aliasARN(in.AliasName))
+	a, err := b.aliasNamed(in.AliasName)
+	if err != nil {
+		return err
 	}
 	if k, ok := b.keys[a.rec.TargetKeyId]; ok {
 		if err := b.authorise(ctx, k, access{action: "kms:DeleteAlias"}); err != nil {
