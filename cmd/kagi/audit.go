@@ -47,6 +47,21 @@ func cmdAudit(args []string, out io.Writer) error {
 	return errHelp
 }
 
+// openAudit opens the database and finds the token whose audit trail a
+// command reads (see auditSlot); the caller finalizes the library.
+func openAudit(label string) (*token.Library, ck.SlotID, string, error) {
+	lib, err := openLibrary()
+	if err != nil {
+		return nil, 0, "", err
+	}
+	slot, name, err := auditSlot(lib, label)
+	if err != nil {
+		lib.Finalize()
+		return nil, 0, "", err
+	}
+	return lib, slot, name, nil
+}
+
 // auditSlot returns the slot of the token labelled label, or of the only
 // initialised token when label is empty.
 func auditSlot(lib *token.Library, label string) (ck.SlotID, string, error) {
@@ -133,15 +148,11 @@ func cmdAuditList(args []string, out io.Writer) error {
 	if *from < 0 || *limit < 0 {
 		return errors.New("--from and --limit must not be negative")
 	}
-	lib, err := openLibrary()
+	lib, slot, _, err := openAudit(*label)
 	if err != nil {
 		return err
 	}
 	defer lib.Finalize()
-	slot, _, err := auditSlot(lib, *label)
-	if err != nil {
-		return err
-	}
 	start := *from
 	if start == 0 {
 		start = 1
@@ -220,15 +231,11 @@ func cmdAuditVerify(args []string, out io.Writer) error {
 			return errors.New("--anchor must be SEQ:HASH, a sequence number and 64 hexadecimal digits")
 		}
 	}
-	lib, err := openLibrary()
+	lib, slot, name, err := openAudit(*label)
 	if err != nil {
 		return err
 	}
 	defer lib.Finalize()
-	slot, name, err := auditSlot(lib, *label)
-	if err != nil {
-		return err
-	}
 	rep, err := lib.VerifyAudit(slot)
 	var broken *token.AuditBrokenError
 	if errors.As(err, &broken) {
@@ -274,15 +281,11 @@ func cmdAuditExport(args []string, out io.Writer) error {
 			return fmt.Errorf("--since %q is neither an RFC 3339 time nor a duration", *since)
 		}
 	}
-	lib, err := openLibrary()
+	lib, slot, _, err := openAudit(*label)
 	if err != nil {
 		return err
 	}
 	defer lib.Finalize()
-	slot, _, err := auditSlot(lib, *label)
-	if err != nil {
-		return err
-	}
 	var recs []token.AuditRecord
 	err = eachAuditRecord(lib, slot, 1, func(page []token.AuditRecord) error {
 		for _, r := range page {
